@@ -1,0 +1,286 @@
+/**
+ * The official `openai` package (v4 to v7), and every server it talks to through `baseURL`: OpenAI,
+ * Azure OpenAI, vLLM, Ollama, llama.cpp's server, gateways.
+ *
+ * Observed: `chat.completions.create`, `responses.create`, `completions.create`,
+ * `embeddings.create` (streaming and not). The helpers `chat.completions.stream()`, `.parse()`,
+ * `.runTools()` and `responses.stream()` call `create` through the client, so they are observed too.
+ * Everything else passes through untouched. The SDK is never imported: only its shapes are read.
+ *
+ * Provider knowledge (field names of responses, chunks and events) lives here and nowhere else.
+ */
+import type { Call, CallRecord } from '../record.js';
+import { OPERATION } from '../semconv.js';
+import { reported } from '../tokens/usage.js';
+import { observeResult, type ResponseReader } from './promise.js';
+import type { MethodTree, MethodWrapper } from './proxy.js';
+import { HIDE, META, OUTPUT, type ChunkKind, type FaultReporter } from './stream.js';
+import { inferProvider, serverOf } from './provider.js';
+
+/** What an instrument needs from the monitor. */
+export interface InstrumentContext {
+  startCall(provider: string, operation: string, requestModel: string | undefined, streaming: boolean, request: unknown): Call;
+  fault: FaultReporter;
+  includeStreamUsage: boolean;
+  /** False once the monitor is shut down. */
+  readonly active: boolean;
+}
+
+/** True when a client looks like an `openai` client (it has `chat.completions.create`). */
+export function isOpenAIClient(client: any): boolean {
+  return typeof client?.chat?.completions?.create === 'function';
+}
+
+/** The methods to observe on an `openai` client. */
+export function openAIMethods(client: any, ctx: InstrumentContext, provider: string | undefined): MethodTree {
+  const server = serverOf(client?.baseURL);
+  const name = provider ?? inferProvider(client?.baseURL, 'openai');
+  const observe = (operation: string, reader: ResponseReader, streamUsage: boolean) =>
+    observeCreate(ctx, name, operation, reader, server, streamUsage);
+  return {
+    chat: { completions: { create: observe(OPERATION.chat, chatReader, true) } },
+    completions: { create: observe(OPERATION.textCompletion, completionReader, true) },
+    embeddings: { create: observe(OPERATION.embeddings, embeddingsReader, false) },
+    responses: { create: observe(OPERATION.chat, responsesReader, false) },
+  };
+}
+
+function observeCreate(
+  ctx: InstrumentContext,
+  provider: string,
+  operation: string,
+  reader: ResponseReader,
+  server: { address: string | undefined; port: number | undefined },
+  streamUsage: boolean,
+): MethodWrapper {
+  return (original, self) =>
+    function create(body: any, ...rest: unknown[]) {
+      // After shutdown the client is detached: calls go straight through.
+      if (!ctx.active) return original.call(self, body, ...rest);
+      let call: Call | undefined;
+      let sent = body;
+      try {
+        const streaming = body?.stream === true;
+        call = ctx.startCall(provider, operation, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
+        call.record.serverAddress = server.address;
+        call.record.serverPort = server.port;
+        if (streaming && streamUsage && ctx.includeStreamUsage && body.stream_options?.include_usage !== true) {
+          // A copy: the app's own request object is never changed.
+          sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
+          call.hideUsageChunk = true;
+        }
+      } catch (error) {
+        ctx.fault('instrument', error);
+      }
+      if (call === undefined) return original.call(self, body, ...rest);
+      let result: unknown;
+      try {
+        result = original.call(self, sent, ...rest);
+      } catch (error) {
+        call.end('failed', error);
+        throw error;
+      }
+      return observeResult(result, call, reader, ctx.fault);
+    };
+}
+
+// ---- Readers: one per operation ----------------------------------------------------------------
+
+/** Chat Completions and legacy Completions share their usage shape. */
+function readCompletionUsage(record: CallRecord, usage: any): void {
+  if (usage === null || typeof usage !== 'object') return;
+  record.inputTokens = reported(usage.prompt_tokens) ?? record.inputTokens;
+  record.outputTokens = reported(usage.completion_tokens) ?? record.outputTokens;
+  record.cachedInputTokens = reported(usage.prompt_tokens_details?.cached_tokens) ?? record.cachedInputTokens;
+  record.reasoningTokens = reported(usage.completion_tokens_details?.reasoning_tokens) ?? record.reasoningTokens;
+}
+
+function readIdentity(record: CallRecord, data: any): void {
+  if (record.responseModel === undefined && typeof data.model === 'string' && data.model !== '') record.responseModel = data.model;
+  if (record.responseId === undefined && typeof data.id === 'string') record.responseId = data.id;
+}
+
+function setFinishReason(record: CallRecord, index: unknown, reason: unknown): void {
+  if (typeof reason !== 'string' || reason === '') return;
+  const i = typeof index === 'number' && index >= 0 && index < 128 ? index : record.finishReasons.length;
+  record.finishReasons[i] = reason;
+}
+
+function noteIfMissing(record: CallRecord): void {
+  if (record.inputTokens === undefined || (record.outputTokens === undefined && record.operation !== OPERATION.embeddings)) {
+    record.notes.push('usage_missing');
+  }
+  if (record.responseModel === undefined) record.notes.push('model_missing');
+}
+
+export const chatReader: ResponseReader = {
+  response(call, data) {
+    const record = call.record;
+    if (data === null || typeof data !== 'object') {
+      record.notes.push('response_not_object');
+      return;
+    }
+    readIdentity(record, data);
+    const choices = data.choices;
+    if (Array.isArray(choices)) {
+      for (let i = 0; i < choices.length; i++) {
+        const choice = choices[i];
+        setFinishReason(record, choice?.index ?? i, choice?.finish_reason);
+        const message = choice?.message;
+        if (typeof message?.content === 'string') call.pending?.outputParts.push(message.content);
+        const tools = message?.tool_calls;
+        if (Array.isArray(tools)) for (const t of tools) if (typeof t?.function?.arguments === 'string') call.pending?.outputParts.push(t.function.arguments);
+      }
+    } else record.notes.push('choices_missing');
+    readCompletionUsage(record, data.usage);
+    noteIfMissing(record);
+  },
+  chunk(call, chunk): ChunkKind {
+    if (chunk === null || typeof chunk !== 'object') return META;
+    const record = call.record;
+    if (record.responseId === undefined) readIdentity(record, chunk);
+    const usage = chunk.usage;
+    if (usage != null) readCompletionUsage(record, usage);
+    // The app did not ask for usage: the `usage: null` the server now adds to every chunk is ours to remove.
+    else if (usage === null && call.hideUsageChunk) delete chunk.usage;
+    const choices = chunk.choices;
+    if (choices === undefined || choices === null || choices.length === 0) {
+      return call.hideUsageChunk && usage != null ? HIDE : META;
+    }
+    let kind: ChunkKind = META;
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i];
+      if (choice === null || typeof choice !== 'object') continue;
+      if (choice.finish_reason != null) setFinishReason(record, choice.index, choice.finish_reason);
+      const delta = choice.delta;
+      if (delta == null) continue;
+      const content = delta.content;
+      if (typeof content === 'string' && content !== '') {
+        call.pending?.outputParts.push(content);
+        kind = OUTPUT;
+      }
+      const tools = delta.tool_calls;
+      if (tools != null && tools.length > 0) {
+        for (let j = 0; j < tools.length; j++) {
+          const args = tools[j]?.function?.arguments;
+          if (typeof args === 'string' && args !== '') call.pending?.outputParts.push(args);
+        }
+        kind = OUTPUT;
+      }
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') kind = OUTPUT;
+    }
+    return kind;
+  },
+  done(call) {
+    noteIfMissing(call.record);
+  },
+};
+
+export const completionReader: ResponseReader = {
+  response(call, data) {
+    const record = call.record;
+    if (data === null || typeof data !== 'object') {
+      record.notes.push('response_not_object');
+      return;
+    }
+    readIdentity(record, data);
+    if (Array.isArray(data.choices)) {
+      for (let i = 0; i < data.choices.length; i++) {
+        const choice = data.choices[i];
+        setFinishReason(record, choice?.index ?? i, choice?.finish_reason);
+        if (typeof choice?.text === 'string') call.pending?.outputParts.push(choice.text);
+      }
+    } else record.notes.push('choices_missing');
+    readCompletionUsage(record, data.usage);
+    noteIfMissing(record);
+  },
+  chunk(call, chunk): ChunkKind {
+    if (chunk === null || typeof chunk !== 'object') return META;
+    const record = call.record;
+    if (record.responseId === undefined) readIdentity(record, chunk);
+    const usage = chunk.usage;
+    if (usage != null) readCompletionUsage(record, usage);
+    else if (usage === null && call.hideUsageChunk) delete chunk.usage;
+    const choices = chunk.choices;
+    if (choices == null || choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
+    let kind: ChunkKind = META;
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i];
+      if (choice?.finish_reason != null) setFinishReason(record, choice.index, choice.finish_reason);
+      if (typeof choice?.text === 'string' && choice.text !== '') {
+        call.pending?.outputParts.push(choice.text);
+        kind = OUTPUT;
+      }
+    }
+    return kind;
+  },
+  done(call) {
+    noteIfMissing(call.record);
+  },
+};
+
+export const embeddingsReader: ResponseReader = {
+  response(call, data) {
+    const record = call.record;
+    if (data === null || typeof data !== 'object') {
+      record.notes.push('response_not_object');
+      return;
+    }
+    if (typeof data.model === 'string' && data.model !== '') record.responseModel = data.model;
+    record.inputTokens = reported(data.usage?.prompt_tokens);
+    noteIfMissing(record);
+  },
+  chunk: () => META,
+};
+
+/** Responses API: a `response` object, or a stream of typed events. */
+function readResponseObject(call: Call, response: any, fromStream: boolean): void {
+  const record = call.record;
+  readIdentity(record, response);
+  if (typeof response.model === 'string' && response.model !== '') record.responseModel = response.model;
+  const usage = response.usage;
+  if (usage != null && typeof usage === 'object') {
+    record.inputTokens = reported(usage.input_tokens);
+    record.outputTokens = reported(usage.output_tokens);
+    record.cachedInputTokens = reported(usage.input_tokens_details?.cached_tokens);
+    record.reasoningTokens = reported(usage.output_tokens_details?.reasoning_tokens);
+  }
+  const reason = response.incomplete_details?.reason ?? response.status;
+  if (typeof reason === 'string' && reason !== 'in_progress' && reason !== 'queued') record.finishReasons[0] = reason;
+  if (!fromStream && Array.isArray(response.output)) {
+    for (const item of response.output) {
+      if (item?.type === 'message' && Array.isArray(item.content)) {
+        for (const part of item.content) if (typeof part?.text === 'string') call.pending?.outputParts.push(part.text);
+      } else if (typeof item?.arguments === 'string') call.pending?.outputParts.push(item.arguments);
+    }
+  }
+}
+
+export const responsesReader: ResponseReader = {
+  response(call, data) {
+    if (data === null || typeof data !== 'object') {
+      call.record.notes.push('response_not_object');
+      return;
+    }
+    readResponseObject(call, data, false);
+    noteIfMissing(call.record);
+  },
+  chunk(call, event): ChunkKind {
+    const type = event?.type;
+    if (typeof type !== 'string') return META;
+    if (type === 'response.output_text.delta' || type === 'response.function_call_arguments.delta' || type === 'response.refusal.delta') {
+      if (typeof event.delta === 'string' && event.delta !== '') {
+        call.pending?.outputParts.push(event.delta);
+        return OUTPUT;
+      }
+      return META;
+    }
+    if (type === 'response.created' || type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
+      if (event.response != null && typeof event.response === 'object') readResponseObject(call, event.response, true);
+    }
+    return META;
+  },
+  done(call) {
+    noteIfMissing(call.record);
+  },
+};

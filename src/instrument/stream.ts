@@ -1,0 +1,155 @@
+/**
+ * The stream tap: observes each chunk of a streamed response on its way to the app, without
+ * replacing the stream. The stream object keeps its class, its methods (`tee()`,
+ * `toReadableStream()`, `controller`, helpers) and its identity; only the iterator it hands out is
+ * wrapped, so every consumer path (for-await, tee branches, readable streams) passes through the tap.
+ *
+ * The record ends exactly once: when the stream is exhausted (`completed`, or `aborted` if its
+ * controller was aborted), when the consumer stops early (`return()`: `cancelled`), or when the
+ * stream throws (`failed`, or `aborted` for an abort error).
+ *
+ * Hot path: one bound handler per stream, no closure or allocation per chunk beyond the promise the
+ * inner iterator already makes and the one `then` adds.
+ */
+import type { Call } from '../record.js';
+
+/** What an instrument knows about one provider's chunks. */
+export interface ChunkReader {
+  /**
+   * Read one chunk into the call's record and say what it was: `OUTPUT` (it carries output: text,
+   * tool-call arguments, a refusal; these are timed and counted), `META` (shown to the app, but only
+   * metadata: a role announcement, `response.created`, usage), or `HIDE` (a usage-only chunk the
+   * monitor itself asked for, which the app never asked for and must not see).
+   */
+  chunk(call: Call, chunk: any): ChunkKind;
+  /** Called once when the stream is exhausted, before the record ends. */
+  done?(call: Call): void;
+}
+
+/** Report a fault inside the monitor (never thrown into the app). */
+export type FaultReporter = (component: string, error: unknown) => void;
+
+export const HIDE = 0;
+export const META = 1;
+export const OUTPUT = 2;
+export type ChunkKind = typeof HIDE | typeof META | typeof OUTPUT;
+
+const TAPPED = Symbol.for('llm-vitals.tapped');
+
+class TappedIterator<T> implements AsyncIterator<T> {
+  private readonly inner: AsyncIterator<T>;
+  private readonly call: Call;
+  private readonly reader: ChunkReader;
+  private readonly signal: AbortSignal | undefined;
+  private readonly fault: FaultReporter;
+
+  constructor(inner: AsyncIterator<T>, call: Call, reader: ChunkReader, signal: AbortSignal | undefined, fault: FaultReporter) {
+    this.inner = inner;
+    this.call = call;
+    this.reader = reader;
+    this.signal = signal;
+    this.fault = fault;
+  }
+
+  next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
+    return this.inner.next(...args).then(this.onResult, this.onError);
+  }
+
+  return(value?: any): Promise<IteratorResult<T>> {
+    this.call.end(this.signal?.aborted ? 'aborted' : 'cancelled');
+    const inner = this.inner;
+    return typeof inner.return === 'function' ? inner.return(value) : Promise.resolve({ done: true, value });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.call.end('failed', error);
+    const inner = this.inner;
+    return typeof inner.throw === 'function' ? inner.throw(error) : Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private readonly onResult = (result: IteratorResult<T>): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    const call = this.call;
+    if (result.done) {
+      if (!call.ended) {
+        try {
+          this.reader.done?.(call);
+        } catch (error) {
+          this.fault('instrument', error);
+        }
+        call.end(this.signal?.aborted ? 'aborted' : 'completed');
+      }
+      return result;
+    }
+    if (call.ended) return result;
+    const now = performance.now();
+    let kind: ChunkKind = OUTPUT;
+    try {
+      kind = this.reader.chunk(call, result.value);
+    } catch (error) {
+      this.fault('instrument', error);
+    }
+    if (kind === OUTPUT) call.chunk(now);
+    else if (kind === HIDE) return this.next();
+    return result;
+  };
+
+  private readonly onError = (error: unknown): never => {
+    this.call.end('failed', error);
+    throw error;
+  };
+}
+
+/**
+ * Tap a stream in place and return the same object. Streams of the official SDKs keep their iterator
+ * factory in an `iterator` field that `[Symbol.asyncIterator]`, `tee()` and `toReadableStream()` all
+ * call, so that field is wrapped; any other async iterable gets an own `[Symbol.asyncIterator]`.
+ */
+export function tapStream<S extends object>(stream: S, call: Call, reader: ChunkReader, fault: FaultReporter): S {
+  const s = stream as any;
+  if (s[TAPPED]) return stream;
+  const signal: AbortSignal | undefined = s.controller?.signal;
+  // The iterator factory is taken once; the first iterator made is the one the record follows.
+  let used = false;
+  const wrap = (inner: AsyncIterator<unknown>): AsyncIterator<unknown> => {
+    if (used) return inner;
+    used = true;
+    return new TappedIterator(inner, call, reader, signal, fault);
+  };
+  try {
+    if (typeof s.iterator === 'function' && Object.prototype.hasOwnProperty.call(s, 'iterator')) {
+      const original = s.iterator;
+      s.iterator = function (this: unknown, ...args: unknown[]) {
+        return wrap(original.apply(this, args));
+      };
+    } else if (typeof s[Symbol.asyncIterator] === 'function') {
+      const original = s[Symbol.asyncIterator];
+      Object.defineProperty(s, Symbol.asyncIterator, {
+        configurable: true,
+        writable: true,
+        value: function (this: unknown) {
+          return wrap(original.call(this));
+        },
+      });
+    } else {
+      call.record.notes.push('stream_not_iterable');
+      call.end('completed');
+      return stream;
+    }
+    Object.defineProperty(s, TAPPED, { value: true });
+  } catch (error) {
+    // A frozen or exotic stream object: leave it alone and say so.
+    fault('instrument', error);
+    call.record.notes.push('stream_not_tapped');
+    call.end('completed');
+  }
+  return stream;
+}
+
+/** True when a value can be iterated with `for await`. */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as any)[Symbol.asyncIterator] === 'function';
+}

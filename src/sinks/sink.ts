@@ -1,0 +1,16 @@
+/**
+ * The sink interface: where finished records go. A sink never imports instrument code nor another
+ * sink; the monitor calls each one in order and isolates its faults.
+ */
+import type { CallRecord } from '../record.js';
+
+export interface Sink {
+  /** Component name used when this sink faults (`llm_vitals_internal_errors_total{component}`). */
+  readonly name: string;
+  /** A call was issued (before any response). Keep it cheap: it is on the app's path. */
+  callStarted?(record: CallRecord): void;
+  /** A call's record is complete and final. */
+  callEnded(record: CallRecord): void;
+  /** Stop timers and flush. */
+  shutdown?(): void | Promise<void>;
+}

@@ -1,0 +1,195 @@
+/**
+ * Snapshot sink: a plain-JSON view of recent traffic per provider / operation / request model, for
+ * `monitor.snapshot()`, health endpoints and the dashboard. Percentiles are computed when asked, from
+ * fixed-size rings of recent samples; rates come from per-second windows. Memory is bounded by the
+ * cardinality guard times the ring size.
+ */
+import type { CallRecord, TokenCount } from '../record.js';
+import { LABEL } from '../semconv.js';
+import type { LabelGuard } from '../lib/label-guard.js';
+import { RateWindow } from '../lib/rate-window.js';
+import { SampleRing } from '../lib/sample-ring.js';
+import type { Sink } from './sink.js';
+
+export interface Percentiles {
+  p50: number | undefined;
+  p95: number | undefined;
+  p99: number | undefined;
+}
+
+export interface GroupSnapshot {
+  provider: string;
+  operation: string;
+  /** The request model ('' when the request named none; `other` past the cardinality limit). */
+  model: string;
+  calls: number;
+  /** Calls by how they ended. */
+  outcomes: Record<string, number>;
+  /** Failed and aborted calls by error type. */
+  errors: Record<string, number>;
+  inFlight: number;
+  /** Over the most recent calls (see `snapshot.samples`). */
+  latencyMs: Percentiles;
+  timeToFirstChunkMs: Percentiles;
+  outputTokensPerSecond: Percentiles;
+  tokens: { input: number; output: number; cachedInput: number; reasoning: number; estimated: number };
+  /** Calls per second over the rate window. */
+  requestsPerSecond: number;
+  /** Output tokens per second of all calls together over the rate window. */
+  tokensPerSecond: number;
+}
+
+export interface Snapshot {
+  service: string;
+  /** ISO time the snapshot was taken. */
+  time: string;
+  uptimeSeconds: number;
+  calls: number;
+  inFlight: number;
+  requestsPerSecond: number;
+  tokensPerSecond: number;
+  groups: GroupSnapshot[];
+  internalErrors: Record<string, number>;
+  /** Distinct values kept per label by the cardinality guard. */
+  labelValues: Record<string, number>;
+}
+
+const PS = [50, 95, 99] as const;
+
+function percentiles(ring: SampleRing): Percentiles {
+  const [p50, p95, p99] = ring.percentiles(PS);
+  return { p50, p95, p99 };
+}
+
+type TokenTotals = { input: number; output: number; cachedInput: number; reasoning: number; estimated: number };
+
+function addTokens(totals: TokenTotals, key: Exclude<keyof TokenTotals, 'estimated'>, count: TokenCount | undefined): void {
+  if (count === undefined) return;
+  totals[key] += count.count;
+  if (count.source === 'estimated') totals.estimated += count.count;
+}
+
+class Group {
+  calls = 0;
+  inFlight = 0;
+  readonly outcomes: Record<string, number> = {};
+  readonly errors: Record<string, number> = {};
+  readonly latency: SampleRing;
+  readonly timeToFirstChunk: SampleRing;
+  readonly outputTokensPerSecond: SampleRing;
+  readonly tokens: TokenTotals = { input: 0, output: 0, cachedInput: 0, reasoning: 0, estimated: 0 };
+  readonly requests: RateWindow;
+  readonly outputTokens: RateWindow;
+
+  constructor(
+    readonly provider: string,
+    readonly operation: string,
+    readonly model: string,
+    samples: number,
+    windowSeconds: number,
+  ) {
+    this.latency = new SampleRing(samples);
+    this.timeToFirstChunk = new SampleRing(samples);
+    this.outputTokensPerSecond = new SampleRing(samples);
+    this.requests = new RateWindow(windowSeconds);
+    this.outputTokens = new RateWindow(windowSeconds);
+  }
+}
+
+export class SnapshotSink implements Sink {
+  readonly name = 'snapshot';
+  private readonly groups = new Map<string, Group>();
+  private readonly startedAt = Date.now();
+  private readonly all: { requests: RateWindow; outputTokens: RateWindow };
+  private calls = 0;
+  readonly internalErrors: Record<string, number> = {};
+
+  constructor(
+    private readonly service: string,
+    private readonly guard: LabelGuard,
+    private readonly samples: number,
+    private readonly windowSeconds: number,
+  ) {
+    this.all = { requests: new RateWindow(windowSeconds), outputTokens: new RateWindow(windowSeconds) };
+  }
+
+  callStarted(record: CallRecord): void {
+    this.groupOf(record).inFlight++;
+  }
+
+  callEnded(record: CallRecord): void {
+    const group = this.groupOf(record);
+    group.inFlight--;
+    group.calls++;
+    this.calls++;
+    group.outcomes[record.outcome] = (group.outcomes[record.outcome] ?? 0) + 1;
+    if (record.errorType !== undefined) group.errors[record.errorType] = (group.errors[record.errorType] ?? 0) + 1;
+    group.latency.push(record.duration);
+    if (record.timeToFirstChunk !== undefined) group.timeToFirstChunk.push(record.timeToFirstChunk);
+    if (record.outputTokensPerSecond !== undefined) group.outputTokensPerSecond.push(record.outputTokensPerSecond);
+    addTokens(group.tokens, 'input', record.inputTokens);
+    addTokens(group.tokens, 'output', record.outputTokens);
+    addTokens(group.tokens, 'cachedInput', record.cachedInputTokens);
+    addTokens(group.tokens, 'reasoning', record.reasoningTokens);
+    const endedAt = record.startTime + record.duration;
+    group.requests.add(1, endedAt);
+    this.all.requests.add(1, endedAt);
+    if (record.outputTokens !== undefined) {
+      group.outputTokens.add(record.outputTokens.count, endedAt);
+      this.all.outputTokens.add(record.outputTokens.count, endedAt);
+    }
+  }
+
+  internalError(component: string): void {
+    this.internalErrors[component] = (this.internalErrors[component] ?? 0) + 1;
+  }
+
+  snapshot(): Snapshot {
+    const now = Date.now();
+    const groups: GroupSnapshot[] = [];
+    let inFlight = 0;
+    for (const g of this.groups.values()) {
+      inFlight += g.inFlight;
+      groups.push({
+        provider: g.provider,
+        operation: g.operation,
+        model: g.model,
+        calls: g.calls,
+        outcomes: { ...g.outcomes },
+        errors: { ...g.errors },
+        inFlight: g.inFlight,
+        latencyMs: percentiles(g.latency),
+        timeToFirstChunkMs: percentiles(g.timeToFirstChunk),
+        outputTokensPerSecond: percentiles(g.outputTokensPerSecond),
+        tokens: { ...g.tokens },
+        requestsPerSecond: g.requests.perSecond(now),
+        tokensPerSecond: g.outputTokens.perSecond(now),
+      });
+    }
+    return {
+      service: this.service,
+      time: new Date(now).toISOString(),
+      uptimeSeconds: (now - this.startedAt) / 1000,
+      calls: this.calls,
+      inFlight,
+      requestsPerSecond: this.all.requests.perSecond(now),
+      tokensPerSecond: this.all.outputTokens.perSecond(now),
+      groups,
+      internalErrors: { ...this.internalErrors },
+      labelValues: this.guard.sizes(),
+    };
+  }
+
+  private groupOf(record: CallRecord): Group {
+    const provider = this.guard.value(LABEL.providerName, record.provider);
+    const operation = this.guard.value(LABEL.operationName, record.operation);
+    const model = this.guard.value(LABEL.requestModel, record.requestModel);
+    const key = `${provider}\u0000${operation}\u0000${model}`;
+    let group = this.groups.get(key);
+    if (group === undefined) {
+      group = new Group(provider, operation, model, this.samples, this.windowSeconds);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+}
