@@ -59,6 +59,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   readonly registry: Registry;
   readonly includeStreamUsage: boolean;
   active = true;
+  readRequestParams = false;
   private readonly options: ResolvedOptions;
   private readonly listeners: Listeners;
   private readonly sinks: Sink[] = [];

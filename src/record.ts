@@ -89,10 +89,39 @@ export interface CallRecord {
   notes: string[];
   /** Request context (route, segment, user attributes), filled by the Express middleware and `track`. */
   context: Record<string, string> | undefined;
+  /** Request parameters the GenAI conventions name (never message content). */
+  request: RequestParams;
+  /**
+   * Message content, only when the app opted in to content capture, and then already redacted and
+   * truncated. Undefined by default: no prompt or completion text is kept on the record.
+   */
+  content: CapturedContent | undefined;
+}
+
+/** The request parameters of `gen_ai.request.*`, as the request gave them. */
+export interface RequestParams {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokens?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  stopSequences?: string[];
+  seed?: number;
+  choiceCount?: number;
+  encodingFormats?: string[];
+}
+
+/** Captured content, in the conventions' message shape (`gen_ai.input.messages` / `gen_ai.output.messages`). */
+export interface CapturedContent {
+  input: unknown[];
+  output: unknown[];
 }
 
 /** A stream's per-chunk gaps are kept up to this many; past it the mean still counts every chunk. */
 export const MAX_CHUNK_INTERVALS = 4096;
+
+const NO_PARAMS: RequestParams = Object.freeze({});
 
 let nextId = 0;
 const idPrefix = Math.random().toString(36).slice(2, 8);
@@ -126,6 +155,8 @@ class CallRecordData implements CallRecord {
   httpStatus: number | undefined = undefined;
   notes: string[] = [];
   context: Record<string, string> | undefined = undefined;
+  request: RequestParams = NO_PARAMS;
+  content: CapturedContent | undefined = undefined;
 
   constructor(provider: string, operation: string, requestModel: string | undefined, streaming: boolean) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`;

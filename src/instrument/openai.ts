@@ -9,7 +9,7 @@
  *
  * Provider knowledge (field names of responses, chunks and events) lives here and nowhere else.
  */
-import type { Call, CallRecord } from '../record.js';
+import type { Call, CallRecord, RequestParams } from '../record.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
 import { observeResult, type ResponseReader } from './promise.js';
@@ -24,6 +24,30 @@ export interface InstrumentContext {
   includeStreamUsage: boolean;
   /** False once the monitor is shut down. */
   readonly active: boolean;
+  /** A sink wants `record.request` (the OTel spans); otherwise the request is not read for it. */
+  readonly readRequestParams: boolean;
+}
+
+const number = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** The `gen_ai.request.*` parameters of an OpenAI-style request body. */
+export function readParams(body: any): RequestParams {
+  if (body === null || typeof body !== 'object') return {};
+  const params: RequestParams = {};
+  const set = <K extends keyof RequestParams>(key: K, value: RequestParams[K] | undefined) => {
+    if (value !== undefined) params[key] = value;
+  };
+  set('temperature', number(body.temperature));
+  set('topP', number(body.top_p));
+  set('maxTokens', number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens));
+  set('frequencyPenalty', number(body.frequency_penalty));
+  set('presencePenalty', number(body.presence_penalty));
+  set('seed', number(body.seed));
+  set('choiceCount', number(body.n));
+  if (typeof body.stop === 'string') params.stopSequences = [body.stop];
+  else if (Array.isArray(body.stop)) params.stopSequences = body.stop.filter((s: unknown) => typeof s === 'string');
+  if (typeof body.encoding_format === 'string') params.encodingFormats = [body.encoding_format];
+  return params;
 }
 
 /** True when a client looks like an `openai` client (it has `chat.completions.create`). */
@@ -64,6 +88,7 @@ function observeCreate(
         call = ctx.startCall(provider, operation, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
         call.record.serverAddress = server.address;
         call.record.serverPort = server.port;
+        if (ctx.readRequestParams) call.record.request = readParams(body);
         if (streaming && streamUsage && ctx.includeStreamUsage && body.stream_options?.include_usage !== true) {
           // A copy: the app's own request object is never changed.
           sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };

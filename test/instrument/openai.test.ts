@@ -371,6 +371,7 @@ describe('helpers and other operations', () => {
           type: 'function',
           function: {
             name: 'add',
+            description: 'Add two numbers',
             parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } },
             function: (args: { a: number; b: number }) => String(args.a + args.b),
             parse: JSON.parse,
