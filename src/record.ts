@@ -96,6 +96,23 @@ export interface CallRecord {
    * truncated. Undefined by default: no prompt or completion text is kept on the record.
    */
   content: CapturedContent | undefined;
+  /**
+   * Anomaly and drift alerts this call tripped, set by the detectors before the later sinks (OTel
+   * spans add them as span events) see the record.
+   */
+  alerts: AlertSummary[] | undefined;
+}
+
+/** An alert as carried on the record of the call that tripped it. */
+export interface AlertSummary {
+  kind: 'anomaly' | 'drift';
+  /** The signal: `latency`, `time_to_first_chunk`, `error_rate`, ... */
+  signal: string;
+  /** Score in [0, 1]. */
+  score: number;
+  threshold: number;
+  /** The observed value (anomalies). */
+  value?: number;
 }
 
 /** The request parameters of `gen_ai.request.*`, as the request gave them. */
@@ -157,6 +174,7 @@ class CallRecordData implements CallRecord {
   context: Record<string, string> | undefined = undefined;
   request: RequestParams = NO_PARAMS;
   content: CapturedContent | undefined = undefined;
+  alerts: AlertSummary[] | undefined = undefined;
 
   constructor(provider: string, operation: string, requestModel: string | undefined, streaming: boolean) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`;
