@@ -1,3 +1,4 @@
+// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * createMonitor: options in, then the wiring of instrument → record → sinks.
  *
@@ -12,6 +13,7 @@ import { Registry } from 'prom-client';
 import { Call, type CallRecord, type CallSink } from './record.js';
 import { resolveOptions, resolveWrapOptions, type MonitorOptions, type ResolvedOptions, type WrapOptions } from './options.js';
 import { LabelGuard } from './lib/label-guard.js';
+import { LABEL } from './semconv.js';
 import { isOpenAIClient, openAIMethods, type InstrumentContext } from './instrument/openai.js';
 import { proxyClient } from './instrument/proxy.js';
 import { Estimator } from './tokens/estimator.js';
@@ -66,6 +68,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   private readonly prometheus: PrometheusSink | undefined;
   private readonly snapshots: SnapshotSink;
   private readonly estimator: Estimator;
+  private readonly guard: LabelGuard;
   private readonly wrapped = new WeakMap<object, object>();
   private readonly proxies = new WeakSet<object>();
   private stopping: Promise<void> | undefined;
@@ -75,10 +78,10 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     this.includeStreamUsage = options.tokens.includeStreamUsage;
     this.registry = options.registry ?? new Registry();
     this.listeners = new Listeners(this.fault);
-    const guard = new LabelGuard(options.maxLabelValues);
+    const guard = (this.guard = new LabelGuard(options.maxLabelValues));
     if (options.prometheus) {
       try {
-        this.prometheus = new PrometheusSink(this.registry, guard);
+        this.prometheus = new PrometheusSink(this.registry);
       } catch (error) {
         throw new TypeError(
           `createMonitor: option "registry" could not take the llm-vitals metrics (${(error as Error).message}); use one monitor per registry`,
@@ -113,11 +116,19 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
 
   started(call: Call): void {
     const record = call.record;
+    const guard = this.guard;
+    // The cardinality guard runs once per call, here; a folded value is counted once, here.
+    const labels = (call.labels = {
+      operation: guard.value(LABEL.operationName, record.operation, true),
+      provider: guard.value(LABEL.providerName, record.provider, true),
+      requestModel: guard.value(LABEL.requestModel, record.requestModel, true),
+      responseModel: '',
+    });
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i];
       if (sink.callStarted === undefined) continue;
       try {
-        sink.callStarted(record);
+        sink.callStarted(record, labels);
       } catch (error) {
         this.fault(sink.name, error);
       }
@@ -136,10 +147,12 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     call.pending = undefined;
     const record = call.record;
     setThroughput(record);
+    const labels = call.labels!;
+    labels.responseModel = this.guard.value(LABEL.responseModel, record.responseModel, true);
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i];
       try {
-        sink.callEnded(record);
+        sink.callEnded(record, labels);
       } catch (error) {
         this.fault(sink.name, error);
       }

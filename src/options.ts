@@ -1,3 +1,4 @@
+// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * Options of `createMonitor` and `wrap`: their types, their defaults, and the validation that turns a
  * bad option into an error naming it, at the boundary, before anything is wired.

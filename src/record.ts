@@ -1,3 +1,4 @@
+// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * CallRecord: the one shape every LLM call becomes, whatever the provider, and the small state
  * machine that fills it: start ▸ first chunk ▸ chunks ▸ end | error | abort, ending exactly once.
@@ -135,6 +136,8 @@ export interface CapturedContent {
   output: unknown[];
 }
 
+import type { MetricLabels } from './sinks/sink.js';
+
 /** A stream's per-chunk gaps are kept up to this many; past it the mean still counts every chunk. */
 export const MAX_CHUNK_INTERVALS = 4096;
 
@@ -213,6 +216,8 @@ export class Call {
   /** The monitor asked for a usage-only chunk the app did not ask for: hide it from the app. */
   hideUsageChunk = false;
   pending: PendingText | undefined;
+  /** Metric label values after the cardinality guard, set by the monitor when the call starts. */
+  labels: MetricLabels | undefined = undefined;
   private readonly sink: CallSink;
 
   constructor(

@@ -32,31 +32,25 @@ export function isWrapped(value: unknown): boolean {
 export function proxyClient<T extends object>(client: T, tree: MethodTree): T {
   let root: T;
   const make = (target: object, node: MethodTree, isRoot: boolean): object => {
-    const children = new Map<PropertyKey, object>();
-    const methods = new Map<PropertyKey, { original: unknown; wrapped: unknown }>();
+    const branches = new Map<PropertyKey, MethodTree | MethodWrapper>(Object.entries(node));
+    // Cached per property: the value last seen on the target and what we handed out for it.
+    const cache = new Map<PropertyKey, { value: unknown; handed: unknown }>();
     const bound = isRoot ? new WeakMap<object, unknown>() : undefined;
     return new Proxy(target, {
       get(t, property, receiver) {
-        if (property === WRAPPED_TARGET) return t;
-        const branch = Object.prototype.hasOwnProperty.call(node, property) ? node[property as string] : undefined;
+        const branch = branches.get(property);
         if (branch !== undefined) {
           const value = Reflect.get(t, property, t);
+          const cached = cache.get(property);
+          if (cached !== undefined && cached.value === value) return cached.handed;
+          let handed: unknown = value;
           if (typeof branch === 'function') {
-            if (typeof value !== 'function') return value;
-            const cached = methods.get(property);
-            if (cached !== undefined && cached.original === value) return cached.wrapped;
-            const wrapped = branch(value as (...args: any[]) => any, t);
-            methods.set(property, { original: value, wrapped });
-            return wrapped;
-          }
-          if (value === null || typeof value !== 'object') return value;
-          let child = children.get(property);
-          if (child === undefined || (child as any)[WRAPPED_TARGET] !== value) {
-            child = make(value, branch, false);
-            children.set(property, child);
-          }
-          return child;
+            if (typeof value === 'function') handed = branch(value as (...args: any[]) => any, t);
+          } else if (value !== null && typeof value === 'object') handed = make(value, branch, false);
+          cache.set(property, { value, handed });
+          return handed;
         }
+        if (property === WRAPPED_TARGET) return t;
         // Helpers reach the client through their resource: give them the observed one.
         if (property === '_client' && !isRoot) return root;
         if (!isRoot) return Reflect.get(t, property, receiver);

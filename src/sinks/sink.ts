@@ -4,13 +4,25 @@
  */
 import type { CallRecord } from '../record.js';
 
+/**
+ * A record's metric label values after the cardinality guard (`other` past the limit, '' when
+ * unknown), resolved once per call by the monitor so no sink repeats the lookups.
+ */
+export interface MetricLabels {
+  operation: string;
+  provider: string;
+  requestModel: string;
+  /** '' until the call has ended. */
+  responseModel: string;
+}
+
 export interface Sink {
   /** Component name used when this sink faults (`llm_vitals_internal_errors_total{component}`). */
   readonly name: string;
   /** A call was issued (before any response). Keep it cheap: it is on the app's path. */
-  callStarted?(record: CallRecord): void;
+  callStarted?(record: CallRecord, labels: MetricLabels): void;
   /** A call's record is complete and final. */
-  callEnded(record: CallRecord): void;
+  callEnded(record: CallRecord, labels: MetricLabels): void;
   /** Stop timers and flush. */
   shutdown?(): void | Promise<void>;
 }

@@ -5,11 +5,11 @@
  * cardinality guard times the ring size.
  */
 import type { CallRecord, TokenCount } from '../record.js';
-import { LABEL } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import { RateWindow } from '../lib/rate-window.js';
 import { SampleRing } from '../lib/sample-ring.js';
-import type { Sink } from './sink.js';
+import { Tree3 } from '../lib/tree3.js';
+import type { MetricLabels, Sink } from './sink.js';
 
 export interface Percentiles {
   p50: number | undefined;
@@ -98,7 +98,8 @@ class Group {
 
 export class SnapshotSink implements Sink {
   readonly name = 'snapshot';
-  private readonly groups = new Map<string, Group>();
+  private readonly groups = new Tree3<Group>();
+  private readonly groupList: Group[] = [];
   private readonly startedAt = Date.now();
   private readonly all: { requests: RateWindow; outputTokens: RateWindow };
   private calls = 0;
@@ -113,12 +114,12 @@ export class SnapshotSink implements Sink {
     this.all = { requests: new RateWindow(windowSeconds), outputTokens: new RateWindow(windowSeconds) };
   }
 
-  callStarted(record: CallRecord): void {
-    this.groupOf(record).inFlight++;
+  callStarted(_record: CallRecord, labels: MetricLabels): void {
+    this.groupOf(labels).inFlight++;
   }
 
-  callEnded(record: CallRecord): void {
-    const group = this.groupOf(record);
+  callEnded(record: CallRecord, labels: MetricLabels): void {
+    const group = this.groupOf(labels);
     group.inFlight--;
     group.calls++;
     this.calls++;
@@ -148,7 +149,7 @@ export class SnapshotSink implements Sink {
     const now = Date.now();
     const groups: GroupSnapshot[] = [];
     let inFlight = 0;
-    for (const g of this.groups.values()) {
+    for (const g of this.groupList) {
       inFlight += g.inFlight;
       groups.push({
         provider: g.provider,
@@ -180,15 +181,12 @@ export class SnapshotSink implements Sink {
     };
   }
 
-  private groupOf(record: CallRecord): Group {
-    const provider = this.guard.value(LABEL.providerName, record.provider);
-    const operation = this.guard.value(LABEL.operationName, record.operation);
-    const model = this.guard.value(LABEL.requestModel, record.requestModel);
-    const key = `${provider}\u0000${operation}\u0000${model}`;
-    let group = this.groups.get(key);
+  private groupOf(labels: MetricLabels): Group {
+    const { provider, operation, requestModel: model } = labels;
+    let group = this.groups.get(provider, operation, model);
     if (group === undefined) {
-      group = new Group(provider, operation, model, this.samples, this.windowSeconds);
-      this.groups.set(key, group);
+      group = this.groups.set(provider, operation, model, new Group(provider, operation, model, this.samples, this.windowSeconds));
+      this.groupList.push(group);
     }
     return group;
   }
