@@ -356,6 +356,25 @@ describe('helpers and other operations', () => {
     expect(r).toMatchObject({ operation: 'chat', streaming: true, outcome: 'completed', chunks: 5 });
   });
 
+  it('keeps chat.completions.parse() working and observes the call it makes', async () => {
+    fresh();
+    const { wrapped } = clients();
+    server.enqueue({ body: chatCompletion({ content: '{"answer":42}' } as any) });
+    const parsed = await wrapped.chat.completions.parse({
+      model: 'gpt-4o-mini',
+      messages,
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'answer', strict: true, schema: { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false } },
+      },
+    });
+    expect(parsed.choices[0].message.parsed).toEqual({ answer: 42 });
+    const [r] = await rec.waitFor(1);
+    expect(r).toMatchObject({ operation: 'chat', streaming: false, outcome: 'completed', outputTokens: { count: 5, source: 'reported' } });
+    await rec.settle();
+    expect(rec.records).toHaveLength(1);
+  });
+
   it('keeps runTools() working', async () => {
     fresh();
     const { wrapped } = clients();
