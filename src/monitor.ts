@@ -1,4 +1,3 @@
-// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * createMonitor: options in, then the wiring of instrument → record → sinks.
  *
@@ -16,12 +15,26 @@ import { LabelGuard } from './lib/label-guard.js';
 import { LABEL } from './semconv.js';
 import { isOpenAIClient, openAIMethods, type InstrumentContext } from './instrument/openai.js';
 import { proxyClient } from './instrument/proxy.js';
+import { anthropicMethods, isAnthropicClient } from './instrument/anthropic.js';
+import { resolveTrackOptions, trackFunction, type TrackOptions } from './instrument/track.js';
 import { Estimator } from './tokens/estimator.js';
 import { needsEstimate } from './tokens/usage.js';
 import { PrometheusSink } from './sinks/prometheus.js';
 import { SnapshotSink, type Snapshot } from './sinks/snapshot.js';
 import { EventsSink, Listeners } from './sinks/events.js';
+import { OtelTraceSink } from './sinks/otel-traces.js';
+import { OtelMetricsSink } from './sinks/otel-metrics.js';
+import { loadOtelApi, optsInToLatestGenAi } from './lib/otel-api.js';
+import { startResourceSampling, type ResourceSampling } from './resources/sampler.js';
+import type { ResourceSample } from './resources/sample.js';
 import type { Sink } from './sinks/sink.js';
+import { QualitySink } from './sinks/quality.js';
+import { Enricher } from './quality/enrich.js';
+import type { Feedback } from './quality/feedback.js';
+import { SegmentTracker } from './segments/segments.js';
+import { lazyDashboard, RequestTracker, type ExpressMiddleware } from './express/middleware.js';
+import { resolveExpressOptions, type ExpressOptions, type ExpressRequest } from './express/options.js';
+import { DetectorSink, type AnomalyEvent, type DriftEvent } from './detect/sink.js';
 
 /** A fault inside the monitor, reported on `monitor.on('error')`. The app never sees it thrown. */
 export class MonitorError extends Error {
@@ -38,19 +51,54 @@ export interface MonitorEvents {
   call: CallRecord;
   /** A fault inside the monitor (a sink, a listener, the tokenizer, a malformed response). */
   error: MonitorError;
+  /**
+   * Each resource sample (process, event loop, system, GPUs), once per `resources.intervalMs`: the hook
+   * through which the detectors and the dashboard get the samples.
+   */
+  resources: ResourceSample;
+  /** A signal's observation raised an anomaly alert (detect/): signal, labels, value, baseline, score, threshold, windows, time. */
+  anomaly: AnomalyEvent;
+  /** A signal's distribution drifted from its reference window (detect/): once per drift episode. */
+  drift: DriftEvent;
 }
 
 export interface Monitor {
   /** Observe a client (same object type back; every call works exactly as before). */
   wrap<T extends object>(client: T, options?: WrapOptions): T;
+  /**
+   * Observe any function that calls a model (a raw `fetch`, an SDK not wrapped): the same signature
+   * back, one record per call; an async iterable it returns is tapped like a stream.
+   */
+  track<F extends (...args: any[]) => any>(fn: F, options: TrackOptions): F;
   on<E extends keyof MonitorEvents>(event: E, listener: (payload: MonitorEvents[E]) => void): Monitor;
   off<E extends keyof MonitorEvents>(event: E, listener: (payload: MonitorEvents[E]) => void): Monitor;
   /** Prometheus exposition text. */
   metrics(): Promise<string>;
   /** A `(req, res)` handler serving the exposition, for node:http and Express. */
   metricsHandler(): (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Express (4 and 5) middleware: LLM calls made while handling a request carry its route template,
+   * method and `attributes`; per-request histograms by route; `Server-Timing: llm;dur=<ms>`; and, when
+   * asked, the exposition at `metricsPath` and the dashboard at `dashboardPath`, behind `guard`.
+   */
+  express<Req extends IncomingMessage = ExpressRequest>(options?: ExpressOptions<Req>): ExpressMiddleware<Req>;
   /** Plain JSON of recent traffic per provider / operation / model. */
   snapshot(): Snapshot;
+  /**
+   * Feedback on a recent call, by its record id or the provider's response id: `{ score, label? }`
+   * (score in [0, 1]) or ground truth `{ expected, actual }`. False when the id is not among the
+   * recent calls remembered. Throws a TypeError for malformed feedback.
+   */
+  feedback(id: string, feedback: Feedback): boolean;
+  /**
+   * One value of a signal the app measures itself (or of a built-in one), for the detectors: anomaly
+   * and drift alerts come out as for the call signals. `labels` group the values (`provider`, `model`
+   * and `route` also become metric labels). Throws a TypeError for a malformed signal, value or labels;
+   * does nothing when detection is off (`detect: false`).
+   */
+  observe(signal: string, value: number, labels?: Record<string, string>): void;
+  /** Make what every signal does now its baseline: detectors learn again; drift references become the current windows. */
+  rebaseline(): void;
   /** Stop timers, flush pending records, detach from wrapped clients. Idempotent. */
   shutdown(): Promise<void>;
   /** The prom-client Registry the metrics live on. */
@@ -68,10 +116,19 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   private readonly prometheus: PrometheusSink | undefined;
   private readonly snapshots: SnapshotSink;
   private readonly estimator: Estimator;
+  /** Fills segment, cost, content and quality before the sinks; holds sampled calls for capture and evaluation. */
+  private readonly enricher: Enricher;
+  private readonly quality: QualitySink;
   private readonly guard: LabelGuard;
   private readonly wrapped = new WeakMap<object, object>();
   private readonly proxies = new WeakSet<object>();
   private stopping: Promise<void> | undefined;
+  /** The resource sampler (option `resources`); undefined when it is off. */
+  private readonly resources: ResourceSampling | undefined;
+  /** Anomaly and drift detection (option `detect`); undefined when it is off. */
+  private readonly detectors: DetectorSink | undefined;
+  /** Request contexts of `express()`; undefined until the app asks for the middleware, so calls pay nothing. */
+  private requests: RequestTracker | undefined;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
@@ -79,6 +136,24 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     this.registry = options.registry ?? new Registry();
     this.listeners = new Listeners(this.fault);
     const guard = (this.guard = new LabelGuard(options.maxLabelValues));
+    // Detectors first: the alerts they put on a record are seen by every later sink (OTel span events).
+    if (options.detect !== false) {
+      try {
+        this.detectors = new DetectorSink({
+          options: options.detect,
+          registry: options.prometheus ? this.registry : undefined,
+          emit: (event: 'anomaly' | 'drift', payload: unknown) => {
+            if (this.listeners.count(event) > 0) this.listeners.emit(event, payload);
+          },
+          fault: this.fault,
+        });
+      } catch (error) {
+        throw new TypeError(
+          `createMonitor: option "registry" could not take the llm-vitals detector metrics (${(error as Error).message}); use one monitor per registry`,
+        );
+      }
+      this.sinks.push(this.detectors);
+    }
     if (options.prometheus) {
       try {
         this.prometheus = new PrometheusSink(this.registry);
@@ -93,7 +168,47 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     }
     this.snapshots = new SnapshotSink(options.serviceName, guard, options.snapshot.samples, options.snapshot.rateWindowSeconds);
     this.sinks.push(this.snapshots, new EventsSink(this.listeners));
+    // Cost, quality, feedback and segments; the enricher fills those record fields before any sink runs.
+    const segment = options.segment;
+    const segments = segment === undefined ? undefined : new SegmentTracker(segment.attribute, segment.minSamples, segment.alpha);
+    this.quality = new QualitySink(options.prometheus ? this.registry : undefined, guard, segments, this.fault);
+    this.sinks.push(this.quality);
+    this.enricher = new Enricher(options, guard, (call) => this.publish(call), this.fault);
+    this.addOtelSinks(options);
+    // Resource sampling: timers, histogram and nvidia-smi are unref'd, so they never keep the app alive.
+    if (options.resources !== false) {
+      this.resources = startResourceSampling(options.resources, {
+        registry: options.prometheus ? this.registry : undefined,
+        otel: options.otel.metrics ? { api: loadOtelApi(), meterProvider: options.otel.meterProvider } : undefined,
+        fault: this.fault,
+        onSample: (sample) => this.listeners.emit('resources', sample),
+      });
+    }
+    // The detectors watch event-loop delay and GPU memory through the resource samples.
+    const detectors = this.detectors;
+    if (detectors !== undefined && this.resources !== undefined) this.listeners.on('resources', (sample) => detectors.resourceSample(sample));
     this.estimator = new Estimator((call) => this.publish(call), this.fault);
+    // The app's own sinks (option `sinks`) come after the built-in ones, isolated like them.
+    for (const sink of options.sinks) this.sinks.push(sink);
+  }
+
+  /**
+   * OpenTelemetry: a span and the GenAI metrics per call, on the app's SDK (the providers named in
+   * `otel`, else the ones registered globally through `@opentelemetry/api`; no OTel code is loaded).
+   * Both sinks do nothing until there is an SDK (they look for one on each call), so an app without
+   * one pays a property read per call; `record.request` is read only once spans are live. Spans end
+   * on the next turn, after every sink has seen the record: the detectors' alerts are on it.
+   */
+  private addOtelSinks(options: ResolvedOptions): void {
+    const otel = options.otel;
+    const latest = optsInToLatestGenAi(process.env.OTEL_SEMCONV_STABILITY_OPT_IN);
+    if (otel.traces) {
+      const onLive = () => {
+        this.readRequestParams = true;
+      };
+      this.sinks.push(new OtelTraceSink({ tracerProvider: otel.tracerProvider, latest, fault: this.fault, onLive }));
+    }
+    if (otel.metrics) this.sinks.push(new OtelMetricsSink({ meterProvider: otel.meterProvider, latest, fault: this.fault }));
   }
 
   // ---- InstrumentContext ----
@@ -124,6 +239,10 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
       requestModel: guard.value(LABEL.requestModel, record.requestModel, true),
       responseModel: '',
     });
+    // Inside an Express request: the record gets its context before any sink sees it.
+    if (this.requests !== undefined) this.requests.callStarted(call);
+    // User identifiers in the context are hashed before any sink sees them.
+    if (record.context !== undefined) this.enricher.started(record);
     for (let i = 0; i < this.sinks.length; i++) {
       const sink = this.sinks[i];
       if (sink.callStarted === undefined) continue;
@@ -137,6 +256,17 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
 
   ended(call: Call): void {
     const record = call.record;
+    // The call is over for the app now, even if its record is published later (after token
+    // estimation or evaluation): in-flight counts drop here.
+    for (let i = 0; i < this.sinks.length; i++) {
+      const sink = this.sinks[i];
+      if (sink.callFinished === undefined) continue;
+      try {
+        sink.callFinished(record, call.labels!);
+      } catch (error) {
+        this.fault(sink.name, error);
+      }
+    }
     const reachedProvider = record.outcome !== 'failed' || record.chunks > 0;
     if (this.options.tokens.estimate && reachedProvider && call.pending !== undefined && needsEstimate(record)) {
       this.estimator.enqueue(call);
@@ -144,6 +274,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   }
 
   private publish(call: Call): void {
+    // Segment and cost now; a call sampled for content capture or evaluation comes back here later.
+    if (this.enricher.hold(call)) return;
     call.pending = undefined;
     const record = call.record;
     setThroughput(record);
@@ -157,6 +289,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
         this.fault(sink.name, error);
       }
     }
+    // Not keyed on record.context: hashing may have dropped it, and the request must still see its call end.
+    if (this.requests !== undefined) this.requests.callPublished(call);
   }
 
   // ---- Public API ----
@@ -172,13 +306,22 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     if (existing !== undefined) return existing as T;
     // A client another monitor wrapped is observed again through that monitor's proxy: both see it.
     const target = client;
-    if (!isOpenAIClient(target)) {
-      throw new TypeError('wrap: unsupported client: expected an official `openai` client (with chat.completions.create)');
+    let methods;
+    if (isOpenAIClient(target)) methods = openAIMethods(target, this, wrapOptions.provider);
+    else if (isAnthropicClient(target)) methods = anthropicMethods(target, this, wrapOptions.provider);
+    else {
+      throw new TypeError(
+        'wrap: unsupported client: expected an official `openai` client (with chat.completions.create) or `@anthropic-ai/sdk` client (with messages.create); for anything else use monitor.track(fn, options)',
+      );
     }
-    const proxy = proxyClient(target, openAIMethods(target, this, wrapOptions.provider));
+    const proxy = proxyClient(target, methods);
     this.wrapped.set(client, proxy);
     this.proxies.add(proxy);
     return proxy;
+  }
+
+  track<F extends (...args: any[]) => any>(fn: F, options: TrackOptions): F {
+    return trackFunction(this, fn, resolveTrackOptions(fn, options));
   }
 
   on<E extends keyof MonitorEvents>(event: E, listener: (payload: MonitorEvents[E]) => void): Monitor {
@@ -214,15 +357,60 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     };
   }
 
+  express<Req extends IncomingMessage = ExpressRequest>(options?: ExpressOptions<Req>): ExpressMiddleware<Req> {
+    const resolved = resolveExpressOptions(options);
+    if (this.requests === undefined) {
+      try {
+        this.requests = new RequestTracker({ guard: this.guard, registry: this.prometheus ? this.registry : undefined, fault: this.fault });
+      } catch (error) {
+        throw new TypeError(
+          `createMonitor: option "registry" could not take the llm-vitals request metrics (${(error as Error).message}); use one monitor per registry`,
+        );
+      }
+    }
+    return this.requests.middleware(resolved, {
+      metrics: this.metricsHandler(),
+      dashboard: resolved.dashboardPath === undefined ? undefined : lazyDashboard(this),
+    });
+  }
+
   snapshot(): Snapshot {
-    return this.snapshots.snapshot();
+    const snapshot = this.snapshots.snapshot();
+    const resources = this.resources?.latest();
+    if (resources !== undefined) snapshot.resources = resources;
+    snapshot.cost = this.quality.cost();
+    snapshot.quality = this.quality.quality();
+    const segments = this.quality.segmentsSnapshot();
+    if (segments !== undefined) snapshot.segments = segments;
+    if (this.detectors !== undefined) snapshot.detectors = this.detectors.snapshot();
+    return snapshot;
+  }
+
+  feedback(id: string, feedback: Feedback): boolean {
+    return this.quality.feedback(id, feedback);
+  }
+
+  observe(signal: string, value: number, labels?: Record<string, string>): void {
+    this.detectors?.observe(signal, value, labels);
+  }
+
+  rebaseline(): void {
+    try {
+      this.detectors?.rebaseline();
+    } catch (error) {
+      this.fault('detectors', error);
+    }
   }
 
   shutdown(): Promise<void> {
     if (this.stopping === undefined) {
       this.active = false;
+      // Synchronously: nvidia-smi is killed and the timers cleared even if the app does not await.
+      this.resources?.stop();
       this.stopping = (async () => {
         await this.estimator.flush();
+        await this.enricher.flush();
+        await this.requests?.shutdown();
         for (const sink of this.sinks) {
           try {
             await sink.shutdown?.();

@@ -1,9 +1,16 @@
-// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * Options of `createMonitor` and `wrap`: their types, their defaults, and the validation that turns a
  * bad option into an error naming it, at the boundary, before anything is wired.
  */
 import type { Registry } from 'prom-client';
+import type { Sink } from './sinks/sink.js';
+import {
+  PRIVACY_COST_QUALITY_KEYS,
+  resolvePrivacyCostQuality,
+  type PrivacyCostQualityOptions,
+  type ResolvedPrivacyCostQuality,
+} from './quality/options.js';
+import { resolveDetectOptions, type DetectOptions, type ResolvedDetectOptions } from './detect/options.js';
 
 export interface TokenOptions {
   /**
@@ -27,7 +34,8 @@ export interface SnapshotOptions {
   rateWindowSeconds?: number;
 }
 
-export interface MonitorOptions {
+/** Privacy (`capture`, `hashKey`, `hashAttributes`), cost (`prices`), quality (`evaluators`, `evaluationSampleRate`, `evaluationTimeoutMs`) and `segment`: see quality/options.ts. */
+export interface MonitorOptions extends PrivacyCostQualityOptions {
   /** Your service's name, carried on exported data (`service` label is not added to metrics). */
   serviceName?: string;
   /** A prom-client Registry to register the metrics on. Default: the monitor's own Registry. */
@@ -41,6 +49,32 @@ export interface MonitorOptions {
   maxLabelValues?: number;
   tokens?: TokenOptions;
   snapshot?: SnapshotOptions;
+  /**
+   * Your own sinks, each called with every finished record after the built-in ones (`callEnded`;
+   * optional `callStarted` and `shutdown`). Each runs isolated: one that throws is counted in
+   * `llm_vitals_internal_errors_total{component=<its name>}`, reported on `monitor.on('error')`, and
+   * never keeps the app or the other sinks from the record.
+   */
+  sinks?: Sink[];
+  /**
+   * OpenTelemetry: a span per call and the GenAI metrics through `@opentelemetry/api` (an optional
+   * peer dependency; without it, or with no SDK registered, this costs next to nothing). Default on,
+   * using the global providers; `false` turns both off. See `OtelOptions`.
+   */
+  otel?: boolean | OtelOptions;
+  /**
+   * Resource sampling: process CPU and memory, event-loop delay and utilisation, host CPU and memory,
+   * NVIDIA GPUs, exported next to the call metrics and on `monitor.on('resources')`. Default on with
+   * the defaults of `ResourceOptions`; `false` turns it off.
+   */
+  resources?: boolean | ResourceOptions;
+  /**
+   * Anomaly and drift detection on every call signal (latency, time to first chunk, tokens, errors,
+   * finish reasons, ...): events `anomaly` and `drift`, `record.alerts`, the `llm_vitals_anomal*` and
+   * `llm_vitals_drift_score` metrics, `snapshot().detectors`. Default on with the defaults of
+   * `DetectOptions`; `false` turns it off.
+   */
+  detect?: boolean | DetectOptions;
 }
 
 export interface WrapOptions {
@@ -48,16 +82,24 @@ export interface WrapOptions {
   provider?: string;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedPrivacyCostQuality {
   serviceName: string;
   registry: Registry | undefined;
   prometheus: boolean;
   maxLabelValues: number;
   tokens: Required<TokenOptions>;
   snapshot: Required<SnapshotOptions>;
+  sinks: Sink[];
+  otel: ResolvedOtelOptions;
+  resources: Required<ResourceOptions> | false;
+  detect: ResolvedDetectOptions | false;
 }
 
-const KNOWN = new Set(['serviceName', 'registry', 'prometheus', 'maxLabelValues', 'tokens', 'snapshot']);
+const KNOWN = new Set(['serviceName', 'registry', 'prometheus', 'maxLabelValues', 'tokens', 'snapshot', 'sinks']);
+KNOWN.add('otel');
+KNOWN.add('resources');
+KNOWN.add('detect');
+for (const key of PRIVACY_COST_QUALITY_KEYS) KNOWN.add(key);
 
 /** Validate options and fill defaults. Throws a TypeError naming the first bad option. */
 export function resolveOptions(options: MonitorOptions | undefined): ResolvedOptions {
@@ -94,6 +136,17 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
   ) {
     fail('snapshot.rateWindowSeconds', 'an integer from 1 to 3600', snapshot.rateWindowSeconds);
   }
+  if (o.sinks !== undefined && !Array.isArray(o.sinks)) fail('sinks', 'an array of sinks', o.sinks);
+  const sinks = o.sinks ?? [];
+  for (let i = 0; i < sinks.length; i++) {
+    const sink = sinks[i] as any;
+    if (sink === null || typeof sink !== 'object') fail(`sinks[${i}]`, 'an object with a name and a callEnded function', sink);
+    if (typeof sink.name !== 'string' || sink.name === '') fail(`sinks[${i}].name`, 'a non-empty string', sink.name);
+    if (typeof sink.callEnded !== 'function') fail(`sinks[${i}].callEnded`, 'a function', sink.callEnded);
+    for (const hook of ['callStarted', 'shutdown']) {
+      if (sink[hook] !== undefined && typeof sink[hook] !== 'function') fail(`sinks[${i}].${hook}`, 'a function', sink[hook]);
+    }
+  }
   return {
     serviceName: o.serviceName ?? 'unknown_service',
     registry: o.registry,
@@ -101,6 +154,11 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     maxLabelValues: o.maxLabelValues ?? 100,
     tokens: { estimate: tokens.estimate ?? true, includeStreamUsage: tokens.includeStreamUsage ?? false },
     snapshot: { samples: snapshot.samples ?? 1024, rateWindowSeconds: snapshot.rateWindowSeconds ?? 60 },
+    sinks: [...sinks],
+    otel: resolveOtelOptions(o.otel),
+    resources: resolveResourceOptions(o.resources),
+    detect: resolveDetectOptions(o.detect),
+    ...resolvePrivacyCostQuality(o),
   };
 }
 
@@ -132,4 +190,98 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   return String(value);
+}
+
+// ---- otel -----------------------------------------------------------------------------------------
+
+/**
+ * `createMonitor({ otel })`. The provider types are structural, so these typings need no
+ * `@opentelemetry/api`; pass the SDK's `TracerProvider` / `MeterProvider` objects.
+ */
+export interface OtelOptions {
+  /** Where spans go. Default: the global tracer provider, looked up until an SDK registers one. */
+  tracerProvider?: { getTracer(name: string, version?: string, options?: object): unknown };
+  /** Where the GenAI metrics go. Default: the global meter provider, looked up until an SDK registers one. */
+  meterProvider?: { getMeter(name: string, version?: string, options?: object): unknown };
+  /** A CLIENT span per call (`{gen_ai.operation.name} {gen_ai.request.model}`). Default `true`. */
+  traces?: boolean;
+  /** The four GenAI client histograms. Default `true`. */
+  metrics?: boolean;
+}
+
+export interface ResolvedOtelOptions {
+  traces: boolean;
+  metrics: boolean;
+  tracerProvider: OtelOptions['tracerProvider'];
+  meterProvider: OtelOptions['meterProvider'];
+}
+
+const OTEL_KNOWN = ['tracerProvider', 'meterProvider', 'traces', 'metrics'];
+
+function resolveOtelOptions(value: boolean | OtelOptions | undefined): ResolvedOtelOptions {
+  if (value === undefined || value === true) {
+    return { traces: true, metrics: true, tracerProvider: undefined, meterProvider: undefined };
+  }
+  if (value === false) return { traces: false, metrics: false, tracerProvider: undefined, meterProvider: undefined };
+  const otel = objectOption<OtelOptions>('otel', value as OtelOptions);
+  for (const key of Object.keys(otel)) {
+    if (!OTEL_KNOWN.includes(key)) {
+      throw new TypeError(`createMonitor: unknown option "otel.${key}" (known: ${OTEL_KNOWN.join(', ')})`);
+    }
+  }
+  if (otel.tracerProvider !== undefined && typeof (otel.tracerProvider as any)?.getTracer !== 'function') {
+    fail('otel.tracerProvider', 'an OpenTelemetry TracerProvider (with getTracer)', otel.tracerProvider);
+  }
+  if (otel.meterProvider !== undefined && typeof (otel.meterProvider as any)?.getMeter !== 'function') {
+    fail('otel.meterProvider', 'an OpenTelemetry MeterProvider (with getMeter)', otel.meterProvider);
+  }
+  if (otel.traces !== undefined && typeof otel.traces !== 'boolean') fail('otel.traces', 'a boolean', otel.traces);
+  if (otel.metrics !== undefined && typeof otel.metrics !== 'boolean') fail('otel.metrics', 'a boolean', otel.metrics);
+  return {
+    traces: otel.traces ?? true,
+    metrics: otel.metrics ?? true,
+    tracerProvider: otel.tracerProvider,
+    meterProvider: otel.meterProvider,
+  };
+}
+
+// ---- resources ------------------------------------------------------------------------------------
+
+/** `createMonitor({ resources })`: the resource sampler (src/resources/). */
+export interface ResourceOptions {
+  /**
+   * Milliseconds between samples, also nvidia-smi's `-lms` interval. Default 5000. From 250 to
+   * 3600000; at 1000 the sampler costs under 0.2% of a core (bench/results/resources.md).
+   */
+  intervalMs?: number;
+  /**
+   * `'auto'` (default): sample NVIDIA GPUs through one long-lived `nvidia-smi` child when it is on
+   * PATH, and quietly skip them when it is not. `false`: never start nvidia-smi.
+   */
+  gpu?: 'auto' | false;
+  /** Event-loop delay (p50, p99, max) and utilisation. Default `true`. */
+  eventLoop?: boolean;
+}
+
+const RESOURCES_KNOWN = ['intervalMs', 'gpu', 'eventLoop'];
+
+function resolveResourceOptions(value: boolean | ResourceOptions | undefined): Required<ResourceOptions> | false {
+  if (value === false) return false;
+  if (value !== undefined && value !== true && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    fail('resources', 'false or an object ({ intervalMs, gpu, eventLoop })', value);
+  }
+  const resources: ResourceOptions = value === undefined || value === true ? {} : value;
+  for (const key of Object.keys(resources)) {
+    if (!RESOURCES_KNOWN.includes(key)) {
+      throw new TypeError(`createMonitor: unknown option "resources.${key}" (known: ${RESOURCES_KNOWN.join(', ')})`);
+    }
+  }
+  const { intervalMs, gpu, eventLoop } = resources;
+  // At least 250: two ticks of the 100 ms event-loop delay timer per interval (src/resources/event-loop.ts).
+  if (intervalMs !== undefined && !(Number.isInteger(intervalMs) && intervalMs >= 250 && intervalMs <= 3_600_000)) {
+    fail('resources.intervalMs', 'an integer from 250 to 3600000', intervalMs);
+  }
+  if (gpu !== undefined && gpu !== 'auto' && gpu !== false) fail('resources.gpu', '"auto" or false', gpu);
+  if (eventLoop !== undefined && typeof eventLoop !== 'boolean') fail('resources.eventLoop', 'a boolean', eventLoop);
+  return { intervalMs: intervalMs ?? 5000, gpu: gpu ?? 'auto', eventLoop: eventLoop ?? true };
 }

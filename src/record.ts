@@ -1,4 +1,3 @@
-// NOTE TO ENGINEERS WORKING IN PARALLEL: read /work/main/docs/PARALLEL.md first (rules: no commits, no npm install, no build into dist/, small additive edits in shared files). The lead removes this line.
 /**
  * CallRecord: the one shape every LLM call becomes, whatever the provider, and the small state
  * machine that fills it: start ▸ first chunk ▸ chunks ▸ end | error | abort, ending exactly once.
@@ -102,6 +101,41 @@ export interface CallRecord {
    * spans add them as span events) see the record.
    */
   alerts: AlertSummary[] | undefined;
+  /**
+   * What the call cost, from the price table and the final token counts. Undefined when no token
+   * was counted (the call never reached the provider); `usd` undefined (never 0) when the model has
+   * no price.
+   */
+  cost: CallCost | undefined;
+  /** The evaluations of this call's output, when it was sampled for evaluation (`evaluationSampleRate`). */
+  quality: CallQuality | undefined;
+  /** The call's segment (option `segment`), bounded by the cardinality guard. */
+  segment: string | undefined;
+}
+
+/** The cost of one call, and where the figure came from. */
+export interface CallCost {
+  /** US dollars; undefined when the model has no price (unknown cost, never counted as 0). */
+  usd: number | undefined;
+  /** `price_table`: the shipped prices; `options`: the app's `prices`; `unknown`: no price for the model. */
+  source: 'price_table' | 'options' | 'unknown';
+  /** The price entry that matched (`openai/gpt-4o` for `gpt-4o-2024-08-06`). */
+  priceKey: string | undefined;
+  /** The date (YYYY-MM-DD) the matched prices were checked. */
+  pricesCheckedAt: string | undefined;
+  /** `estimated` when any token count priced was estimated by the tokenizer. */
+  tokens: TokenSource;
+}
+
+/** How one evaluator judged one output: `error` (it threw) and `timeout` say it could not judge. */
+export type EvaluationResult = 'pass' | 'fail' | 'error' | 'timeout';
+
+/** The evaluations of one call's output. */
+export interface CallQuality {
+  /** Mean score of the evaluations that judged (pass 1, fail 0, a custom score as given); undefined when none did. */
+  score: number | undefined;
+  /** One entry per evaluator that applied to this output, by evaluator name. */
+  evaluations: Record<string, EvaluationResult>;
 }
 
 /** An alert as carried on the record of the call that tripped it. */
@@ -178,6 +212,9 @@ class CallRecordData implements CallRecord {
   request: RequestParams = NO_PARAMS;
   content: CapturedContent | undefined = undefined;
   alerts: AlertSummary[] | undefined = undefined;
+  cost: CallCost | undefined = undefined;
+  quality: CallQuality | undefined = undefined;
+  segment: string | undefined = undefined;
 
   constructor(provider: string, operation: string, requestModel: string | undefined, streaming: boolean) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`;
@@ -258,7 +295,12 @@ export class Call {
     record.duration = now - this.startedAt;
     if (record.chunks > 1) record.timePerOutputChunk = (this.lastChunkAt - this.firstChunkAt) / (record.chunks - 1);
     if (error !== undefined || outcome === 'aborted') {
-      classifyInto(record, error, outcome);
+      try {
+        classifyInto(record, error, outcome);
+      } catch {
+        // An exotic thrown value (a throwing getter, a revoked proxy) is still a failure, of unknown type.
+        record.errorType = 'unknown';
+      }
       // An SDK's abort error is an abort, not a failure.
       if (record.errorType === 'aborted') outcome = 'aborted';
     }
@@ -286,6 +328,10 @@ function errorTypeOf(e: any, status: number | undefined, className: string | und
   if (status === 529) return 'overloaded';
   if (status !== undefined && status >= 500) return 'http_5xx';
   if (status !== undefined && status >= 400) return 'http_4xx';
+  // An error event inside a stream has no HTTP status, only the API's error type (Anthropic's SSE `error` event).
+  const apiType = e?.type ?? e?.error?.error?.type;
+  if (apiType === 'overloaded_error') return 'overloaded';
+  if (apiType === 'rate_limit_error') return 'rate_limit';
   const code = String(e?.code ?? e?.cause?.code ?? '');
   // Node's socket errors (ECONNRESET, ...), undici's (UND_ERR_SOCKET, a body cut midway: "terminated").
   if (/Connection|Network|FetchError/.test(name) || /^(E[A-Z]+|UND_ERR\w*)$/.test(code) || e?.message === 'terminated') return 'network';

@@ -18,6 +18,9 @@ export const ATTR = {
   errorType: 'error.type',
   serverAddress: 'server.address',
   serverPort: 'server.port',
+  /** The matched route template of the HTTP request an LLM call was made for (Express middleware). */
+  httpRoute: 'http.route',
+  httpRequestMethod: 'http.request.method',
 } as const;
 
 /** Prometheus label names: the attribute names with dots as underscores. */
@@ -36,6 +39,9 @@ export const LABEL = {
   label: 'label',
   /** The monitor part where an internal fault happened. */
   component: 'component',
+  /** The route template (`/chat/:id`, never the raw URL) of the request, from the Express middleware. */
+  httpRoute: 'http_route',
+  httpRequestMethod: 'http_request_method',
 } as const;
 
 /** `gen_ai.operation.name` well-known values. */
@@ -62,6 +68,12 @@ export const BUCKETS = {
   tokenUsage: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
   /** Our own: output tokens per second of one call, from a slow local model to a fast hosted one. */
   outputTokensPerSecond: [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000],
+  /** Our own, Express middleware: LLM calls made while handling one request (0 included). */
+  requestLlmCalls: [0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
+  /** Our own, Express middleware: tokens of one type used by one request's LLM calls (0 included). */
+  requestLlmTokens: [0, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+  /** Our own, Express middleware: share of a request's time at least one LLM call was in flight. */
+  requestLlmTimeRatio: [0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1],
 } as const;
 
 export interface MetricName {
@@ -115,6 +127,18 @@ export const OWN_METRIC = {
     prom: 'llm_vitals_label_overflow_total',
     help: 'Label values folded into "other" by the cardinality guard, by label.',
   },
+  requestLlmCalls: {
+    prom: 'llm_vitals_request_llm_calls',
+    help: 'LLM calls made while handling one HTTP request, by route template (Express middleware).',
+  },
+  requestLlmTokens: {
+    prom: 'llm_vitals_request_llm_tokens',
+    help: 'Tokens used by the LLM calls of one HTTP request, by route template and token type (Express middleware).',
+  },
+  requestLlmTimeRatio: {
+    prom: 'llm_vitals_request_llm_time_ratio',
+    help: 'Share of one HTTP request\'s time during which at least one LLM call was in flight, by route template (Express middleware).',
+  },
   internalErrors: {
     prom: 'llm_vitals_internal_errors_total',
     help: 'Faults inside the monitor (never shown to the app), by component.',
@@ -123,3 +147,320 @@ export const OWN_METRIC = {
 
 /** The value that label values past the cardinality limit fold into. */
 export const OVERFLOW_VALUE = 'other';
+
+// ---- OpenTelemetry spans and metrics (sinks/otel-traces.ts, sinks/otel-metrics.ts) -------------
+
+/**
+ * Attributes of the GenAI client span (kind CLIENT, named `{gen_ai.operation.name} {gen_ai.request.model}`),
+ * as semantic conventions v1.41 name them (docs/gen-ai/gen-ai-spans.md: inference and embeddings
+ * spans), then the project's own `llm_vitals.*` attributes.
+ */
+export const SPAN_ATTR = {
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  /** Set, to `true`, if and only if the request streamed (the conventions' condition). */
+  requestStream: 'gen_ai.request.stream',
+  requestTemperature: 'gen_ai.request.temperature',
+  requestTopP: 'gen_ai.request.top_p',
+  requestTopK: 'gen_ai.request.top_k',
+  requestMaxTokens: 'gen_ai.request.max_tokens',
+  requestFrequencyPenalty: 'gen_ai.request.frequency_penalty',
+  requestPresencePenalty: 'gen_ai.request.presence_penalty',
+  requestStopSequences: 'gen_ai.request.stop_sequences',
+  requestSeed: 'gen_ai.request.seed',
+  /** Set only when the request asked for a count other than 1 (the conventions' condition). */
+  requestChoiceCount: 'gen_ai.request.choice.count',
+  requestEncodingFormats: 'gen_ai.request.encoding_formats',
+  responseModel: 'gen_ai.response.model',
+  responseId: 'gen_ai.response.id',
+  responseFinishReasons: 'gen_ai.response.finish_reasons',
+  /** Seconds, streams only. */
+  responseTimeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
+  usageInputTokens: 'gen_ai.usage.input_tokens',
+  usageOutputTokens: 'gen_ai.usage.output_tokens',
+  usageCacheReadInputTokens: 'gen_ai.usage.cache_read.input_tokens',
+  usageCacheCreationInputTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  usageReasoningOutputTokens: 'gen_ai.usage.reasoning.output_tokens',
+  /** Only with content capture on, from `record.content` (JSON, the conventions' message shape). */
+  inputMessages: 'gen_ai.input.messages',
+  outputMessages: 'gen_ai.output.messages',
+  errorType: 'error.type',
+  httpResponseStatusCode: 'http.response.status_code',
+  /** How the call ended: `completed`, `cancelled`, `aborted`, `failed` (see `Outcome`). */
+  outcome: 'llm_vitals.outcome',
+  /** `reported` by the provider or `estimated` by the tokenizer, for each usage count set. */
+  inputTokensSource: 'llm_vitals.usage.input_tokens.source',
+  outputTokensSource: 'llm_vitals.usage.output_tokens.source',
+  /** Streams: output chunks the app saw. */
+  responseChunks: 'llm_vitals.response.chunks',
+  /** What was off in the provider's data (`usage_missing`, `model_missing`, ...), when anything was. */
+  notes: 'llm_vitals.notes',
+} as const;
+
+export type SpanAttrNames = { readonly [K in keyof typeof SPAN_ATTR]: string };
+
+/**
+ * With `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`: the names the GenAI conventions
+ * use after v1.41, where they differ (open-telemetry/semantic-conventions-genai,
+ * docs/gen-ai/non-normative/migration.md: #440 renamed the cache-write count).
+ */
+export const SPAN_ATTR_LATEST: SpanAttrNames = {
+  ...SPAN_ATTR,
+  usageCacheCreationInputTokens: 'gen_ai.usage.cache_write.input_tokens',
+};
+
+/** The opt-in value of `OTEL_SEMCONV_STABILITY_OPT_IN` (a comma-separated list) that selects SPAN_ATTR_LATEST / GENAI_METRIC_LATEST. */
+export const GEN_AI_LATEST_EXPERIMENTAL = 'gen_ai_latest_experimental';
+
+/** Span events: an anomaly or drift alert the call tripped (`record.alerts`). */
+export const SPAN_EVENT = { anomaly: 'llm_vitals.anomaly', drift: 'llm_vitals.drift' } as const;
+
+/** Attributes of the alert span events. */
+export const ALERT_ATTR = {
+  signal: 'llm_vitals.alert.signal',
+  score: 'llm_vitals.alert.score',
+  threshold: 'llm_vitals.alert.threshold',
+  value: 'llm_vitals.alert.value',
+} as const;
+
+/** Where a token count came from, on the OTel token histograms (`reported` or `estimated`). */
+export const TOKEN_SOURCE_ATTR = 'llm_vitals.token.source';
+
+/**
+ * The OTel metric names with `gen_ai_latest_experimental` (semantic-conventions-genai after v1.41):
+ * inference calls (#521) and embeddings calls get their own duration, the streaming histograms move
+ * to `gen_ai.client.inference.*`, and `gen_ai.client.token.usage` is split per direction (#374), its
+ * histograms taking `error.type` instead of `gen_ai.token.type`. Units and buckets are unchanged.
+ */
+export const GENAI_METRIC_LATEST = {
+  inferenceDuration: 'gen_ai.client.inference.duration',
+  embeddingsDuration: 'gen_ai.client.embeddings.duration',
+  timeToFirstChunk: 'gen_ai.client.inference.time_to_first_chunk',
+  timePerOutputChunk: 'gen_ai.client.inference.time_per_output_chunk',
+  inputTokens: 'gen_ai.client.inference.operation.input_tokens',
+  outputTokens: 'gen_ai.client.inference.operation.output_tokens',
+  embeddingsInputTokens: 'gen_ai.client.embeddings.operation.input_tokens',
+} as const;
+
+// ---- Resource sampling (src/resources/) -----------------------------------------------------------
+
+/**
+ * One resource figure as exported: Prometheus name and type, OpenTelemetry name and instrument.
+ * `prom` or `otel` is undefined where that side leaves the figure out.
+ */
+export interface ResourceMetricName {
+  prom: string | undefined;
+  promType: 'gauge' | 'counter';
+  otel: string | undefined;
+  otelInstrument: 'gauge' | 'counter' | 'updowncounter';
+  unit: string;
+  help: string;
+}
+
+/**
+ * The resource sampler's metrics (src/resources/). Naming rules, in order:
+ * 1. Where prom-client's default metrics (`collectDefaultMetrics`) name the value, the Prometheus name
+ *    and help are theirs (`process_cpu_*`, `process_resident_memory_bytes`, `nodejs_heap_size_*`,
+ *    `nodejs_eventloop_lag_*`): existing dashboards work, and on a registry that already has them
+ *    (the app called collectDefaultMetrics first) the monitor leaves those names to prom-client.
+ * 2. Otherwise the OpenTelemetry semantic conventions' name (process.*, nodejs.eventloop.*, system.*,
+ *    hw.*; development status), in Prometheus form: dots to underscores, unit suffix `By` -> `_bytes`,
+ *    `1` -> `_ratio`, `W` -> `_watts`, `Cel` -> `_celsius`.
+ * 3. What the conventions do not name gets the project's prefix (`llm_vitals_`, `llm_vitals.`).
+ * GPU temperature and power use the conventions' generic `hw.temperature` / `hw.power` with
+ * `hw.type="gpu"`: there is no `hw.gpu.temperature` or `hw.gpu.power`, and the conventions define
+ * `hw.temperature` on a sensor component; nvidia-smi reports the GPU's core sensor as the GPU's own.
+ */
+export const RESOURCE_METRIC = {
+  processCpuUser: {
+    prom: 'process_cpu_user_seconds_total', promType: 'counter', otel: 'process.cpu.time', otelInstrument: 'counter', unit: 's',
+    help: 'Total user CPU time spent in seconds.',
+  },
+  processCpuSystem: {
+    prom: 'process_cpu_system_seconds_total', promType: 'counter', otel: 'process.cpu.time', otelInstrument: 'counter', unit: 's',
+    help: 'Total system CPU time spent in seconds.',
+  },
+  processCpu: {
+    prom: 'process_cpu_seconds_total', promType: 'counter', otel: undefined, otelInstrument: 'counter', unit: 's',
+    help: 'Total user and system CPU time spent in seconds.',
+  },
+  processCpuUtilization: {
+    prom: undefined, promType: 'gauge', otel: 'process.cpu.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'CPU time of the process over the last sampling interval, divided by the elapsed time and the CPUs available to the process.',
+  },
+  residentMemory: {
+    prom: 'process_resident_memory_bytes', promType: 'gauge', otel: 'process.memory.usage', otelInstrument: 'updowncounter', unit: 'By',
+    help: 'Resident memory size in bytes.',
+  },
+  heapUsed: {
+    prom: 'nodejs_heap_size_used_bytes', promType: 'gauge', otel: undefined, otelInstrument: 'gauge', unit: 'By',
+    help: 'Process heap size used from Node.js in bytes.',
+  },
+  heapTotal: {
+    prom: 'nodejs_heap_size_total_bytes', promType: 'gauge', otel: undefined, otelInstrument: 'gauge', unit: 'By',
+    help: 'Process heap size from Node.js in bytes.',
+  },
+  eventLoopDelayP50: {
+    prom: 'nodejs_eventloop_lag_p50_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.p50', otelInstrument: 'gauge', unit: 's',
+    help: 'The 50th percentile of the recorded event loop delays (last sampling interval).',
+  },
+  eventLoopDelayP99: {
+    prom: 'nodejs_eventloop_lag_p99_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.p99', otelInstrument: 'gauge', unit: 's',
+    help: 'The 99th percentile of the recorded event loop delays (last sampling interval).',
+  },
+  eventLoopDelayMax: {
+    prom: 'nodejs_eventloop_lag_max_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.max', otelInstrument: 'gauge', unit: 's',
+    help: 'The maximum recorded event loop delay (last sampling interval).',
+  },
+  eventLoopUtilization: {
+    prom: 'nodejs_eventloop_utilization_ratio', promType: 'gauge', otel: 'nodejs.eventloop.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'Share of the last sampling interval the event loop spent running callbacks rather than waiting.',
+  },
+  systemCpuUtilization: {
+    prom: 'system_cpu_utilization_ratio', promType: 'gauge', otel: 'system.cpu.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'Busy share of all logical CPUs of the host over the last sampling interval.',
+  },
+  systemMemoryUsage: {
+    prom: 'system_memory_usage_bytes', promType: 'gauge', otel: 'system.memory.usage', otelInstrument: 'updowncounter', unit: 'By',
+    help: 'Host memory in use (total minus available), by state.',
+  },
+  systemMemoryLimit: {
+    prom: 'system_memory_limit_bytes', promType: 'gauge', otel: 'system.memory.limit', otelInstrument: 'updowncounter', unit: 'By',
+    help: 'Total host memory.',
+  },
+  gpuUtilization: {
+    prom: 'hw_gpu_utilization_ratio', promType: 'gauge', otel: 'hw.gpu.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'Share of the last sample period in which a kernel was running on the GPU (nvidia-smi utilization.gpu).',
+  },
+  gpuMemoryUsage: {
+    prom: 'hw_gpu_memory_usage_bytes', promType: 'gauge', otel: 'hw.gpu.memory.usage', otelInstrument: 'updowncounter', unit: 'By',
+    help: 'GPU memory used.',
+  },
+  gpuMemoryLimit: {
+    prom: 'hw_gpu_memory_limit_bytes', promType: 'gauge', otel: 'hw.gpu.memory.limit', otelInstrument: 'updowncounter', unit: 'By',
+    help: 'Size of the GPU memory.',
+  },
+  gpuMemoryUtilization: {
+    prom: 'hw_gpu_memory_utilization_ratio', promType: 'gauge', otel: 'hw.gpu.memory.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'Fraction of GPU memory used.',
+  },
+  gpuMemoryControllerUtilization: {
+    prom: 'llm_vitals_gpu_memory_controller_utilization_ratio', promType: 'gauge',
+    otel: 'llm_vitals.gpu.memory_controller.utilization', otelInstrument: 'gauge', unit: '1',
+    help: 'Share of the last sample period in which GPU memory was being read or written (nvidia-smi utilization.memory).',
+  },
+  gpuPower: {
+    prom: 'hw_power_watts', promType: 'gauge', otel: 'hw.power', otelInstrument: 'gauge', unit: 'W',
+    help: 'Instantaneous power drawn by the GPU (nvidia-smi power.draw).',
+  },
+  gpuTemperature: {
+    prom: 'hw_temperature_celsius', promType: 'gauge', otel: 'hw.temperature', otelInstrument: 'gauge', unit: 'Cel',
+    help: 'GPU core temperature in degrees Celsius (nvidia-smi temperature.gpu).',
+  },
+} as const satisfies Record<string, ResourceMetricName>;
+
+/** Attributes of the resource metrics (OTel form); a GPU's are `hw.id` (UUID), `hw.model` (name), `gpu.index`, `hw.type`. */
+export const RESOURCE_ATTR = {
+  cpuMode: 'cpu.mode',
+  systemMemoryState: 'system.memory.state',
+  hwId: 'hw.id',
+  hwModel: 'hw.model',
+  hwType: 'hw.type',
+  hwGpuTask: 'hw.gpu.task',
+  /** Not in the conventions: nvidia-smi's index, what `CUDA_VISIBLE_DEVICES` and people use. */
+  gpuIndex: 'gpu.index',
+} as const;
+
+/** The Prometheus labels of the resource metrics: RESOURCE_ATTR with dots as underscores. */
+export const RESOURCE_LABEL = {
+  systemMemoryState: 'system_memory_state',
+  hwId: 'hw_id',
+  hwModel: 'hw_model',
+  hwType: 'hw_type',
+  hwGpuTask: 'hw_gpu_task',
+  gpuIndex: 'gpu_index',
+} as const;
+
+/** Attribute values of the resource metrics. */
+export const RESOURCE_VALUE = {
+  hwTypeGpu: 'gpu',
+  /** `hw.gpu.task` of nvidia-smi's utilization.gpu: any kernel running. */
+  gpuTaskGeneral: 'general',
+  memoryStateUsed: 'used',
+  cpuModeUser: 'user',
+  cpuModeSystem: 'system',
+} as const;
+
+// ---- Cost, quality and segments (sinks/quality.ts) ------------------------------------------------
+
+/** The cost and quality metrics (Prometheus), labelled by provider, request model and route. */
+export const QUALITY_METRIC = {
+  costUsd: {
+    prom: 'llm_vitals_cost_usd_total',
+    help: 'US dollars spent on LLM calls, from the price table and the token counts; source: where the token counts came from.',
+  },
+  unknownCost: {
+    prom: 'llm_vitals_cost_unknown_calls_total',
+    help: 'LLM calls whose cost is unknown (no price for the model, or no token counts): not counted as 0 in llm_vitals_cost_usd_total.',
+  },
+  qualityScore: {
+    prom: 'llm_vitals_quality_score',
+    help: 'Quality scores in [0, 1]: per evaluated call (source="evaluators"), per feedback (source="feedback"), per ground truth (source="ground_truth": 1 correct, 0 incorrect; the mean is the accuracy).',
+  },
+  evaluations: {
+    prom: 'llm_vitals_evaluations_total',
+    help: 'Output evaluations by evaluator and result (pass, fail, error, timeout).',
+  },
+} as const;
+
+/** Labels of the cost and quality metrics, beyond the GenAI ones. */
+export const QUALITY_LABEL = {
+  evaluator: 'evaluator',
+  result: 'result',
+  /** quality_score: `evaluators`, `feedback` or `ground_truth`; cost: `reported` or `estimated` token counts. */
+  source: 'source',
+} as const;
+
+/** `llm_vitals_quality_score` bucket boundaries: tenths of the [0, 1] score. */
+export const QUALITY_SCORE_BUCKETS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const;
+
+/** Span attributes of cost and quality, for the OTel sink (the project's own `llm_vitals.*`). */
+export const QUALITY_ATTR = {
+  /** US dollars; absent when the cost is unknown. */
+  costUsd: 'llm_vitals.cost.usd',
+  /** `price_table`, `options` or `unknown`. */
+  costSource: 'llm_vitals.cost.source',
+  qualityScore: 'llm_vitals.quality.score',
+  segment: 'llm_vitals.segment',
+} as const;
+
+// ---- Detectors: anomalies and drift (detect/sink.ts) --------------------------------------------
+
+/** The detectors' Prometheus metrics; each also carries the provider, request model and route labels. */
+export const DETECT_METRIC = {
+  anomalies: {
+    prom: 'llm_vitals_anomalies_total',
+    help: 'Anomaly alerts raised by the detectors, by signal and by what drove them (point, level_up, level_down, variance, rate).',
+  },
+  anomalyScore: {
+    prom: 'llm_vitals_anomaly_score',
+    help: 'Anomaly score of the latest observation of a signal, in [0, 1]; 0.5 is the false-alarm budget (an alert).',
+  },
+  driftScore: {
+    prom: 'llm_vitals_drift_score',
+    help: 'Latest drift statistic of a signal between its reference and current windows, by statistic (psi, js_distance, wasserstein, chi_squared_p_value).',
+  },
+} as const;
+
+/** The detectors' own labels. */
+export const DETECT_LABEL = {
+  /** The signal watched: `latency`, `time_to_first_chunk`, `error_rate`, ... (detect/signals.ts). */
+  signal: 'signal',
+  /** What drove an anomaly alert: `point`, `level_up`, `level_down`, `variance`, `rate`. */
+  reason: 'reason',
+  /** The drift statistic: `psi`, `js_distance`, `wasserstein`, `chi_squared_p_value`. */
+  statistic: 'statistic',
+} as const;

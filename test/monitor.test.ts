@@ -105,6 +105,7 @@ describe('events', () => {
     monitor.on('error', (e) => faults.push(e));
     const res = await monitor.wrap(newClient()).chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(res.choices[0].message.content).toBe(DEFAULT_TEXT);
+    await until(() => seen.length === 1);
     expect(seen).toEqual(['completed']);
     expect(faults).toHaveLength(1);
     expect(faults[0]).toBeInstanceOf(MonitorError);
@@ -121,8 +122,10 @@ describe('events', () => {
     monitor.on('call', listener);
     const openai = monitor.wrap(newClient());
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await until(() => calls === 1);
     monitor.off('call', listener);
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1);
   });
 });
@@ -157,6 +160,15 @@ describe('shutdown', () => {
     expect(rec.records[0].outputTokens?.source).toBe('estimated');
   });
 });
+
+/** Records reach listeners on a later turn (after estimation and evaluation): wait for them. */
+async function until(condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 async function shutdownTwice(m: Monitor) {
   const a = m.shutdown();

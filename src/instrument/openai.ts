@@ -125,10 +125,17 @@ function readIdentity(record: CallRecord, data: any): void {
   if (record.responseId === undefined && typeof data.id === 'string') record.responseId = data.id;
 }
 
+/**
+ * The finish reasons the OpenAI API defines. An OpenAI-compatible server that says anything else
+ * (vLLM's `abort`, a gateway's `end_turn`, `eos`) keeps its word on the record, noted as nonstandard.
+ */
+const OPENAI_FINISH_REASONS = new Set(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
+
 function setFinishReason(record: CallRecord, index: unknown, reason: unknown): void {
   if (typeof reason !== 'string' || reason === '') return;
   const i = typeof index === 'number' && index >= 0 && index < 128 ? index : record.finishReasons.length;
   record.finishReasons[i] = reason;
+  if (!OPENAI_FINISH_REASONS.has(reason) && !record.notes.includes('finish_reason_nonstandard')) record.notes.push('finish_reason_nonstandard');
 }
 
 function noteIfMissing(record: CallRecord): void {
@@ -136,6 +143,7 @@ function noteIfMissing(record: CallRecord): void {
     record.notes.push('usage_missing');
   }
   if (record.responseModel === undefined) record.notes.push('model_missing');
+  if (record.finishReasons.length === 0 && record.operation !== OPERATION.embeddings) record.notes.push('finish_reason_missing');
 }
 
 export const chatReader: ResponseReader = {

@@ -54,8 +54,12 @@ export function observeResult<T>(result: T, call: Call, reader: ResponseReader, 
 }
 
 function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: FaultReporter): void {
-  if (p[OBSERVED]) return;
-  Object.defineProperty(p, OBSERVED, { value: true });
+  // Once per call; another call may observe the same promise too (a second monitor wrapping the
+  // wrapped client, `track` around a wrapped client), each through its own hooks.
+  const observers: Call[] | undefined = p[OBSERVED];
+  if (observers === undefined) Object.defineProperty(p, OBSERVED, { value: [call] });
+  else if (observers.includes(call)) return;
+  else observers.push(call);
   let raw = false;
 
   const parseResponse = p.parseResponse;

@@ -112,7 +112,10 @@ class TappedIterator<T> implements AsyncIterator<T> {
  */
 export function tapStream<S extends object>(stream: S, call: Call, reader: ChunkReader, fault: FaultReporter): S {
   const s = stream as any;
-  if (s[TAPPED]) return stream;
+  // Once per call (the parsed value may reach the tap by two paths); another call (a second monitor,
+  // `track` around a wrapped client) taps the same stream again, around this tap.
+  const tappedFor: Call[] | undefined = s[TAPPED];
+  if (tappedFor !== undefined && tappedFor.includes(call)) return stream;
   const signal: AbortSignal | undefined = s.controller?.signal;
   // The iterator factory is taken once; the first iterator made is the one the record follows.
   let used = false;
@@ -141,7 +144,8 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
       call.end('completed');
       return stream;
     }
-    Object.defineProperty(s, TAPPED, { value: true });
+    if (tappedFor === undefined) Object.defineProperty(s, TAPPED, { value: [call] });
+    else tappedFor.push(call);
   } catch (error) {
     // A frozen or exotic stream object: leave it alone and say so.
     fault('instrument', error);

@@ -119,8 +119,11 @@ export class PrometheusSink implements Sink {
     this.inFlightOf(labels).inc();
   }
 
-  callEnded(record: CallRecord, labels: MetricLabels): void {
+  callFinished(_record: CallRecord, labels: MetricLabels): void {
     this.inFlightOf(labels).dec();
+  }
+
+  callEnded(record: CallRecord, labels: MetricLabels): void {
     const { operation, provider, requestModel, responseModel } = labels;
     const byResponse =
       this.series.get(operation, provider, requestModel) ?? this.series.set(operation, provider, requestModel, new Map());

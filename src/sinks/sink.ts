@@ -21,6 +21,11 @@ export interface Sink {
   readonly name: string;
   /** A call was issued (before any response). Keep it cheap: it is on the app's path. */
   callStarted?(record: CallRecord, labels: MetricLabels): void;
+  /**
+   * The call ended for the app (same turn of the event loop). Its record may still lack estimated
+   * token counts, cost or evaluations: those arrive with `callEnded`. For in-flight bookkeeping.
+   */
+  callFinished?(record: CallRecord, labels: MetricLabels): void;
   /** A call's record is complete and final. */
   callEnded(record: CallRecord, labels: MetricLabels): void;
   /** Stop timers and flush. */

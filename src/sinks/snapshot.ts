@@ -52,6 +52,16 @@ export interface Snapshot {
   internalErrors: Record<string, number>;
   /** Distinct values kept per label by the cardinality guard. */
   labelValues: Record<string, number>;
+  /** The latest resource sample (process, event loop, system, GPUs); absent when `resources: false` or before the first interval. */
+  resources?: import('../resources/sample.js').ResourceSample;
+  /** Cost since start per provider / model / route, with the date of the prices (sinks/quality.ts). */
+  cost?: import('../quality/stats.js').CostSnapshot;
+  /** Evaluations, feedback and ground-truth accuracy since start per provider / model / route. */
+  quality?: import('../quality/stats.js').QualityGroupSnapshot[];
+  /** Rates per segment and the segments that differ significantly (only with the `segment` option). */
+  segments?: import('../segments/segments.js').SegmentsSnapshot;
+  /** Each detector's and drift monitor's state per signal and label set (absent with `detect: false`). */
+  detectors?: import('../detect/sink.js').DetectorsSnapshot;
 }
 
 const PS = [50, 95, 99] as const;
@@ -87,12 +97,14 @@ class Group {
     readonly model: string,
     samples: number,
     windowSeconds: number,
+    startedAt: number,
   ) {
     this.latency = new SampleRing(samples);
     this.timeToFirstChunk = new SampleRing(samples);
     this.outputTokensPerSecond = new SampleRing(samples);
-    this.requests = new RateWindow(windowSeconds);
-    this.outputTokens = new RateWindow(windowSeconds);
+    // Every window counts from the monitor's start, so the groups' rates add up to the total.
+    this.requests = new RateWindow(windowSeconds, startedAt);
+    this.outputTokens = new RateWindow(windowSeconds, startedAt);
   }
 }
 
@@ -111,16 +123,19 @@ export class SnapshotSink implements Sink {
     private readonly samples: number,
     private readonly windowSeconds: number,
   ) {
-    this.all = { requests: new RateWindow(windowSeconds), outputTokens: new RateWindow(windowSeconds) };
+    this.all = { requests: new RateWindow(windowSeconds, this.startedAt), outputTokens: new RateWindow(windowSeconds, this.startedAt) };
   }
 
   callStarted(_record: CallRecord, labels: MetricLabels): void {
     this.groupOf(labels).inFlight++;
   }
 
+  callFinished(_record: CallRecord, labels: MetricLabels): void {
+    this.groupOf(labels).inFlight--;
+  }
+
   callEnded(record: CallRecord, labels: MetricLabels): void {
     const group = this.groupOf(labels);
-    group.inFlight--;
     group.calls++;
     this.calls++;
     group.outcomes[record.outcome] = (group.outcomes[record.outcome] ?? 0) + 1;
@@ -185,7 +200,7 @@ export class SnapshotSink implements Sink {
     const { provider, operation, requestModel: model } = labels;
     let group = this.groups.get(provider, operation, model);
     if (group === undefined) {
-      group = this.groups.set(provider, operation, model, new Group(provider, operation, model, this.samples, this.windowSeconds));
+      group = this.groups.set(provider, operation, model, new Group(provider, operation, model, this.samples, this.windowSeconds, this.startedAt));
       this.groupList.push(group);
     }
     return group;

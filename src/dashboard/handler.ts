@@ -1,0 +1,328 @@
+/**
+ * The live dashboard: one `(req, res)` handler, for node:http and Express, that serves
+ *
+ * - the page (any path not named below): self-contained HTML with the chart library inlined, no CDN,
+ *   works offline; it finds its data endpoints relative to its own path, so it works wherever mounted;
+ * - `<path>/data.json`: `{ snapshot, alerts }`, the monitor's `snapshot()` and the recent anomaly and
+ *   drift alerts;
+ * - `<path>/events`: Server-Sent Events: `alerts` (the kept list, on connect), `vitals` (a snapshot,
+ *   without the sections the page does not draw, every `intervalSeconds`) and `alert` (each new
+ *   alert, as it fires).
+ *
+ * The handler keeps the last `maxAlerts` alerts from `monitor.on('anomaly' | 'drift')`; the history
+ * drawn on the charts lives in the browser, bounded to `historyPoints` per series. One timer serves all
+ * open event streams, runs only while one is open, and never keeps the process alive.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Monitor } from '../monitor.js';
+import type { Snapshot } from '../sinks/snapshot.js';
+
+export interface DashboardOptions {
+  /** Seconds between two snapshots pushed on the event stream. Default 1. */
+  intervalSeconds?: number;
+  /** Alerts kept for the page, the oldest dropped first. Default 200. */
+  maxAlerts?: number;
+  /** Points the page keeps per chart before dropping the oldest. Default 600 (10 minutes at 1 s). */
+  historyPoints?: number;
+  /** The page's title. Default `llm-vitals · <serviceName>`. */
+  title?: string;
+}
+
+/** An anomaly or drift alert as the dashboard shows it. */
+export interface DashboardAlert {
+  /** Increases by one per alert, so the page can tell new ones from ones it has. */
+  seq: number;
+  kind: 'anomaly' | 'drift';
+  /** Epoch milliseconds of the observation that raised it. */
+  time: number;
+  /** The signal the detector watched: `latency`, `error_rate`, `input_tokens`, ... */
+  signal: string;
+  score: number | undefined;
+  threshold: number | undefined;
+  /** The observed value (anomalies) or the current window's median (numeric drift), in the signal's units. */
+  value: number | undefined;
+  /** What the value was compared with: the baseline's median, or the reference window's. */
+  baseline: number | undefined;
+  /** The label set the alert is about (`openai · gpt-4o-mini · /chat/:id`), when it had one. */
+  group: string | undefined;
+  /** Why it fired: the anomaly's reason (`level_up`, ...) or the drift statistic against its threshold. */
+  detail: string | undefined;
+}
+
+/** What `data.json` answers and what the page is built on. */
+export interface DashboardData {
+  snapshot: Snapshot;
+  alerts: DashboardAlert[];
+}
+
+export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** The data the page would get now. */
+  data(): DashboardData;
+  /** Stop listening for alerts and end the open event streams. Idempotent. */
+  close(): void;
+};
+
+/** Unsent bytes an event stream may hold before its client counts as gone. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+interface ResolvedDashboardOptions {
+  intervalMs: number;
+  maxAlerts: number;
+  historyPoints: number;
+  title: string | undefined;
+}
+
+/** Serve the live dashboard page and its data for `monitor`. */
+export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): DashboardHandler {
+  const resolved = resolveDashboardOptions(options);
+  const alerts: DashboardAlert[] = [];
+  const streams = new Set<ServerResponse>();
+  let nextSeq = 1;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  let page: Promise<string> | undefined;
+
+  const onAlert = (kind: 'anomaly' | 'drift') => (payload: unknown) => {
+    const alert = toDashboardAlert(kind, payload, nextSeq);
+    if (alert === undefined) return;
+    nextSeq++;
+    alerts.push(alert);
+    if (alerts.length > resolved.maxAlerts) alerts.splice(0, alerts.length - resolved.maxAlerts);
+    if (streams.size > 0) broadcast(sse('alert', alert));
+  };
+  const onAnomaly = onAlert('anomaly');
+  const onDrift = onAlert('drift');
+  monitor.on('anomaly', onAnomaly).on('drift', onDrift);
+
+  function data(): DashboardData {
+    return { snapshot: monitor.snapshot(), alerts: alerts.slice() };
+  }
+
+  function broadcast(frame: string): void {
+    for (const res of streams) {
+      if (res.destroyed || res.writableEnded) streams.delete(res);
+      // A client that stops reading would have its frames pile up here: end it (EventSource reconnects).
+      else if (res.writableLength > MAX_BUFFERED_BYTES) {
+        streams.delete(res);
+        res.destroy();
+      } else res.write(frame);
+    }
+    if (streams.size === 0) stopTimer();
+  }
+
+  function tick(): void {
+    try {
+      broadcast(sse('vitals', drawn(monitor.snapshot())));
+    } catch {
+      // A failed snapshot skips one point on the charts; the next tick tries again.
+    }
+  }
+
+  function stopTimer(): void {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  }
+
+  function openStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // Proxies (nginx) would otherwise buffer the stream.
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: 2000\n\n${sse('alerts', alerts)}${sse('vitals', drawn(monitor.snapshot()))}`);
+    streams.add(res);
+    const forget = () => {
+      streams.delete(res);
+      if (streams.size === 0) stopTimer();
+    };
+    req.on('close', forget);
+    res.on('close', forget);
+    res.on('error', forget);
+    if (timer === undefined) {
+      timer = setInterval(tick, resolved.intervalMs);
+      timer.unref?.();
+    }
+  }
+
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('method not allowed\n');
+        return;
+      }
+      const path = pathOf(req.url);
+      if (path.endsWith('/events')) {
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform' });
+          res.end();
+        } else if (closed) {
+          res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('dashboard closed\n');
+        } else openStream(req, res);
+        return;
+      }
+      if (path.endsWith('/data.json')) {
+        const body = JSON.stringify(data());
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      if (page === undefined) page = loadPage(monitor, resolved);
+      page.then(
+        (html) => {
+          res.writeHead(200, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Cache-Control': 'no-store',
+            // Everything the page needs is in it: nothing may load from elsewhere.
+            'Content-Security-Policy':
+              "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'",
+            'X-Content-Type-Options': 'nosniff',
+          });
+          res.end(req.method === 'HEAD' ? undefined : html);
+        },
+        (error: unknown) => {
+          page = undefined;
+          fail(res, error);
+        },
+      );
+    } catch (error) {
+      fail(res, error);
+    }
+  }) as DashboardHandler;
+
+  handler.data = data;
+  handler.close = () => {
+    if (closed) return;
+    closed = true;
+    monitor.off('anomaly', onAnomaly).off('drift', onDrift);
+    stopTimer();
+    for (const res of streams) res.end();
+    streams.clear();
+  };
+  return handler;
+}
+
+function fail(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`dashboard unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+}
+
+async function loadPage(monitor: Monitor, options: ResolvedDashboardOptions): Promise<string> {
+  // The page and its chart library (70 kB): loaded on the first page request, never by `import 'llm-vitals'`.
+  const [{ pageHtml }, assets] = await Promise.all([import('./page.js'), import('./assets.generated.js')]);
+  const service = monitor.snapshot().service;
+  return pageHtml({
+    title: options.title ?? `llm-vitals · ${service}`,
+    historyPoints: options.historyPoints,
+    intervalMs: options.intervalMs,
+    chartScript: assets.UPLOT_JS,
+    chartStyle: assets.UPLOT_CSS,
+  });
+}
+
+/**
+ * The parts of a snapshot the page draws. The detectors' states, quality and segment sections can
+ * be most of a snapshot's size and are not charted: they stay in `data.json`, out of every push.
+ */
+function drawn(snapshot: Snapshot): Partial<Snapshot> {
+  const { detectors: _detectors, quality: _quality, segments: _segments, labelValues: _labelValues, ...rest } = snapshot as Snapshot &
+    Record<'detectors' | 'quality' | 'segments', unknown>;
+  return rest;
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  const path = query < 0 ? raw : raw.slice(0, query);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function sse(event: string, payload: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * An `anomaly` or `drift` event as the page shows it. Read defensively, field by field: a payload too
+ * malformed to show (not an object) is dropped rather than breaking the page, and a field of the
+ * wrong type is left out.
+ */
+export function toDashboardAlert(kind: 'anomaly' | 'drift', payload: unknown, seq: number): DashboardAlert | undefined {
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const p = payload as Record<string, unknown>;
+  let time = finite(p.time);
+  if (time === undefined && (typeof p.time === 'string' || p.time instanceof Date)) time = new Date(p.time).getTime();
+  if (time === undefined || !Number.isFinite(time)) time = Date.now();
+  return {
+    seq,
+    kind: p.kind === 'anomaly' || p.kind === 'drift' ? p.kind : kind,
+    time,
+    signal: text(p.signal) ?? 'unknown',
+    score: finite(p.score),
+    threshold: finite(p.threshold),
+    value: finite(p.value),
+    baseline: finite(p.baseline),
+    group: groupOf(p.labels),
+    detail: detailOf(p),
+  };
+}
+
+/** `{ provider, model, route }` and any label the app gave `observe`, in that order. */
+function groupOf(labels: unknown): string | undefined {
+  if (labels === null || typeof labels !== 'object') return undefined;
+  const l = labels as Record<string, unknown>;
+  const known = ['provider', 'operation', 'model', 'route'];
+  const keys = [...known.filter((k) => k in l), ...Object.keys(l).filter((k) => !known.includes(k)).sort()];
+  const parts = keys.map((k) => text(l[k])).filter((s): s is string => s !== undefined);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+function detailOf(p: Record<string, unknown>): string | undefined {
+  const statistic = text(p.statistic);
+  const statisticValue = finite(p.statisticValue);
+  if (statistic !== undefined && statisticValue !== undefined) {
+    const limit = finite(p.statisticThreshold);
+    return `${statistic} ${round(statisticValue)}${limit !== undefined ? ` (threshold ${round(limit)})` : ''}`;
+  }
+  const reason = text(p.reason);
+  return reason?.replace(/_/g, ' ');
+}
+
+const round = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(2));
+
+function resolveDashboardOptions(options: DashboardOptions | undefined): ResolvedDashboardOptions {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') throw new TypeError(`dashboardHandler: options must be an object, got ${typeof options}`);
+  const known = new Set(['intervalSeconds', 'maxAlerts', 'historyPoints', 'title']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`dashboardHandler: unknown option "${key}" (known: ${[...known].join(', ')})`);
+  }
+  const { intervalSeconds, maxAlerts, historyPoints, title } = options;
+  if (intervalSeconds !== undefined && !(typeof intervalSeconds === 'number' && intervalSeconds >= 0.1 && intervalSeconds <= 3600)) {
+    throw new TypeError(`dashboardHandler: option "intervalSeconds" must be a number from 0.1 to 3600, got ${String(intervalSeconds)}`);
+  }
+  if (maxAlerts !== undefined && !(Number.isInteger(maxAlerts) && maxAlerts >= 1 && maxAlerts <= 10_000)) {
+    throw new TypeError(`dashboardHandler: option "maxAlerts" must be an integer from 1 to 10000, got ${String(maxAlerts)}`);
+  }
+  if (historyPoints !== undefined && !(Number.isInteger(historyPoints) && historyPoints >= 10 && historyPoints <= 100_000)) {
+    throw new TypeError(`dashboardHandler: option "historyPoints" must be an integer from 10 to 100000, got ${String(historyPoints)}`);
+  }
+  if (title !== undefined && typeof title !== 'string') {
+    throw new TypeError(`dashboardHandler: option "title" must be a string, got ${typeof title}`);
+  }
+  return {
+    intervalMs: Math.round((intervalSeconds ?? 1) * 1000),
+    maxAlerts: maxAlerts ?? 200,
+    historyPoints: historyPoints ?? 600,
+    title,
+  };
+}

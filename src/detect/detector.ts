@@ -1,0 +1,248 @@
+/**
+ * What every detector shares: the `update(value, timestampMs) -> { score, anomaly }` contract, the
+ * score calibration, and the alerting rules around it (warm-up, persistence, cooldown).
+ *
+ * Calibration: each detector turns what it saw into `ratio = ln(p) / ln(budget)`, where `p` is how
+ * often a stable signal would produce a statistic at least this extreme per observation (a tail
+ * probability, or 1 / ARL0 for the sequential charts) and `budget` is the share of the false-alarm
+ * rate given to that statistic. The score is `1 - 2^-ratio`: 0 for nothing unusual, exactly 0.5 at
+ * the budget, 0.75 at the budget squared, approaching 1 (reached in floating point only far out), so
+ * it ranks observations by surprise on every signal alike. An observation is anomalous when its
+ * score is at or above 0.5, so the expected number of false alarms of a stable signal is the budget
+ * per observation, whatever its units.
+ *
+ * Alerting: no alert during the warm-up (the baseline is being learnt; score 0); an alert needs
+ * `persistence` anomalous observations in a row; after an alert, `cooldown` observations pass before
+ * the next one, so one incident is one alert.
+ */
+
+/** The outcome of one observation. The object is reused by the detector: read it before the next `update`. */
+export interface DetectorResult {
+  /** How anomalous the observation is, in [0, 1]: 0.5 is the false-alarm budget. */
+  score: number;
+  /** True on the observation that raises an alert (after warm-up, persistence and cooldown). */
+  anomaly: boolean;
+}
+
+/** Why a detector alerted. */
+export type AlertReason = 'point' | 'level_up' | 'level_down' | 'variance' | 'rate' | 'none';
+
+export type Direction = 'both' | 'up' | 'down';
+
+export interface DetectorOptions {
+  /**
+   * False alarms allowed per observation of a stable signal. Default 1e-4: one false alarm per 10,000
+   * observations, the ARL0 the quality benchmark checks.
+   */
+  falseAlarmRate?: number;
+  /** Observations that teach the baseline before any alert. Default 60. */
+  warmup?: number;
+  /** How many observations the baseline remembers once warm (EWMA centre of mass). Default 500. */
+  memory?: number;
+  /** Anomalous observations in a row needed to alert. Default 1. */
+  persistence?: number;
+  /** Observations after an alert during which no new alert is raised. Default 30. */
+  cooldown?: number;
+  /**
+   * `log` works on ln(value + logOffset): right for latencies, token counts and costs, whose spread
+   * grows with their level (a 2 s call next to a 200 ms one is as unusual as 20 s next to 2 s).
+   * Default `linear`.
+   */
+  scale?: 'linear' | 'log';
+  /** Added before the logarithm, in the signal's units, so 0 stays finite. Default 1. */
+  logOffset?: number;
+  /** Which way of change to alert on. Default `both`. */
+  direction?: Direction;
+}
+
+export type ResolvedDetectorOptions = Required<DetectorOptions>;
+
+export const DETECTOR_DEFAULTS: ResolvedDetectorOptions = Object.freeze({
+  falseAlarmRate: 1e-4,
+  warmup: 60,
+  memory: 500,
+  persistence: 1,
+  cooldown: 30,
+  scale: 'linear',
+  logOffset: 1,
+  direction: 'both',
+});
+
+export type Phase = 'warming_up' | 'watching' | 'cooling_down';
+
+/** A detector's state, for `snapshot().detectors` and for tests. */
+export interface DetectorState {
+  detector: string;
+  phase: Phase;
+  /** Finite observations seen. */
+  observations: number;
+  alerts: number;
+  /** The score of the latest observation. */
+  score: number;
+  /** The baseline's typical value, in the signal's own units (undefined while warming up). */
+  expected: number | undefined;
+  /** The baseline's spread, on the working scale (undefined while warming up). */
+  spread: number | undefined;
+  /** What drove the latest alert. */
+  lastAlertReason: AlertReason;
+  /** `timestampMs` of the latest alert, when updates carried one. */
+  lastAlertTime: number | undefined;
+}
+
+/** A detector of one signal. */
+export interface Detector {
+  readonly name: string;
+  /** Feed one observation (non-finite values are ignored) and get its score and whether it alerts. */
+  update(value: number, timestampMs?: number): DetectorResult;
+  /** What the detector knows, as plain JSON. */
+  state(): DetectorState;
+  /** The typical value the latest observation was compared with, in the signal's units. */
+  expected(): number | undefined;
+  /** Forget everything and warm up again. */
+  reset(): void;
+}
+
+/** Score in [0, 1] from the ratio ln(p) / ln(budget); 0.5 at ratio 1. */
+export function scoreOfRatio(ratio: number): number {
+  return ratio > 0 ? 1 - Math.pow(2, -ratio) : 0;
+}
+
+/** The score at which an observation is anomalous, by construction of the calibration. */
+export const ANOMALY_SCORE = 0.5;
+
+/** Validate detector options; throws a TypeError naming the option (prefixed by `where`). */
+export function resolveDetectorOptions(options: DetectorOptions | undefined, where = 'detector'): ResolvedDetectorOptions {
+  if (options === undefined) return DETECTOR_DEFAULTS;
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
+  const o = { ...DETECTOR_DEFAULTS, ...stripUndefined(options) };
+  const bad = (name: string, expected: string, got: unknown): never => {
+    throw new TypeError(`${where}: option "${name}" must be ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`);
+  };
+  if (!(typeof o.falseAlarmRate === 'number' && o.falseAlarmRate > 0 && o.falseAlarmRate <= 0.1)) {
+    bad('falseAlarmRate', 'a number in (0, 0.1]', o.falseAlarmRate);
+  }
+  if (!(Number.isInteger(o.warmup) && o.warmup >= 5 && o.warmup <= 100_000)) bad('warmup', 'an integer from 5 to 100000', o.warmup);
+  if (!(Number.isInteger(o.memory) && o.memory >= 10 && o.memory <= 10_000_000)) bad('memory', 'an integer from 10 to 10000000', o.memory);
+  if (!(Number.isInteger(o.persistence) && o.persistence >= 1 && o.persistence <= 1000)) {
+    bad('persistence', 'an integer from 1 to 1000', o.persistence);
+  }
+  if (!(Number.isInteger(o.cooldown) && o.cooldown >= 0 && o.cooldown <= 10_000_000)) bad('cooldown', 'an integer from 0 to 10000000', o.cooldown);
+  if (o.scale !== 'linear' && o.scale !== 'log') bad('scale', '"linear" or "log"', o.scale);
+  if (!(typeof o.logOffset === 'number' && o.logOffset > 0 && Number.isFinite(o.logOffset))) bad('logOffset', 'a positive number', o.logOffset);
+  if (o.direction !== 'both' && o.direction !== 'up' && o.direction !== 'down') bad('direction', '"both", "up" or "down"', o.direction);
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] !== undefined) out[key] = o[key];
+  return out;
+}
+
+/**
+ * The alerting frame every detector runs in. A subclass implements `evidence(value)`: it updates its
+ * statistics with the value and returns the ratio ln(p) / ln(budget) of its strongest statistic (or -1
+ * while it is still warming up), setting `reason`.
+ */
+export abstract class StreamingDetector implements Detector {
+  abstract readonly name: string;
+  protected readonly options: ResolvedDetectorOptions;
+  protected reason: AlertReason = 'none';
+  private readonly result: DetectorResult = { score: 0, anomaly: false };
+  private observations = 0;
+  private alerts = 0;
+  private run = 0;
+  private cooldownLeft = 0;
+  private lastScore = 0;
+  private lastAlertReason: AlertReason = 'none';
+  private lastAlertTime: number | undefined = undefined;
+  private warming = true;
+  /** The typical value the latest alert's observation was compared with (before the alert reset anything). */
+  lastAlertExpected: number | undefined = undefined;
+
+  constructor(options: DetectorOptions | undefined) {
+    this.options = resolveDetectorOptions(options);
+  }
+
+  update(value: number, timestampMs?: number): DetectorResult {
+    const result = this.result;
+    result.anomaly = false;
+    if (value - value !== 0) {
+      // NaN or ±Infinity: bad data is not evidence.
+      result.score = 0;
+      return result;
+    }
+    this.observations++;
+    const ratio = this.evidence(value);
+    if (ratio < 0) {
+      this.warming = true;
+      this.run = 0;
+      result.score = this.lastScore = 0;
+      return result;
+    }
+    this.warming = false;
+    const score = ratio > 0 ? 1 - Math.pow(2, -ratio) : 0;
+    result.score = this.lastScore = score;
+    if (ratio >= 1) this.run++;
+    else this.run = 0;
+    if (this.cooldownLeft > 0) this.cooldownLeft--;
+    else if (this.run >= this.options.persistence) {
+      result.anomaly = true;
+      this.alerts++;
+      this.run = 0;
+      this.cooldownLeft = this.options.cooldown;
+      this.lastAlertReason = this.reason;
+      this.lastAlertTime = timestampMs;
+      this.lastAlertExpected = this.expected();
+      this.alerted(this.reason);
+    }
+    return result;
+  }
+
+  state(): DetectorState {
+    const expected = this.warming ? undefined : this.expected();
+    return {
+      detector: this.name,
+      phase: this.warming ? 'warming_up' : this.cooldownLeft > 0 ? 'cooling_down' : 'watching',
+      observations: this.observations,
+      alerts: this.alerts,
+      score: this.lastScore,
+      expected,
+      spread: this.warming ? undefined : this.spread(),
+      lastAlertReason: this.lastAlertReason,
+      lastAlertTime: this.lastAlertTime,
+    };
+  }
+
+  /** True while an alerted incident is cooling down (the latest observation raised or followed an alert). */
+  get cooling(): boolean {
+    return this.cooldownLeft > 0;
+  }
+
+  /** What drove the latest alert (or the latest evidence). */
+  get lastReason(): AlertReason {
+    return this.lastAlertReason;
+  }
+
+  reset(): void {
+    this.observations = 0;
+    this.alerts = 0;
+    this.run = 0;
+    this.cooldownLeft = 0;
+    this.lastScore = 0;
+    this.lastAlertReason = 'none';
+    this.lastAlertTime = undefined;
+    this.lastAlertExpected = undefined;
+    this.warming = true;
+    this.restart();
+  }
+
+  abstract expected(): number | undefined;
+  protected abstract spread(): number | undefined;
+  /** Update the statistics with one finite value; the ratio of the strongest, or -1 while warming up. */
+  protected abstract evidence(value: number): number;
+  /** An alert was raised for `reason`: reset what the incident should not carry over. */
+  protected abstract alerted(reason: AlertReason): void;
+  /** Forget all statistics and the baseline. */
+  protected abstract restart(): void;
+}

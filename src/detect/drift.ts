@@ -1,0 +1,432 @@
+/**
+ * Drift: whether a signal's whole distribution has moved away from a reference, rather than one
+ * observation being odd. A reference window (the first `reference` observations, or the current
+ * window pinned by `rebaseline()`) is compared with a sliding current window of the last `window`
+ * observations, every `every` observations, never per observation.
+ *
+ * - Numeric signals: the reference's deciles (on the detector's working scale, log for latencies)
+ *   become fixed bin edges; each observation then costs one binary search over 9 edges and a ring
+ *   update. Reported: PSI (drift at ≥ 0.2 by default), Jensen-Shannon distance and the normalised
+ *   Wasserstein-1 distance. See divergence.ts for the definitions and the reasons for the thresholds.
+ * - Categorical signals (finish-reason mix): counts per category (at most 16; more fold into
+ *   `other`). Reported: Jensen-Shannon distance (drift at ≥ 0.1 by default, and only when the
+ *   chi-squared test of homogeneity gives p < 0.001) and that p-value.
+ *
+ * Memory is fixed per signal: the reference's values until its edges are set, then one byte and one
+ * float per current-window observation.
+ */
+import { chiSquaredPValue, jensenShannonDistance, normalisedWasserstein, psi } from './divergence.js';
+import { quantileOfSorted } from './stats.js';
+
+export interface DriftOptions {
+  /** Observations in the reference window (the first ones, or those pinned by `rebaseline()`). Default 500. */
+  reference?: number;
+  /** Observations in the sliding current window. Default 500. */
+  window?: number;
+  /** Compare the windows every this many observations. Default 100. */
+  every?: number;
+  /** PSI at or above which a numeric signal has drifted. Default 0.2. */
+  psi?: number;
+  /** Jensen-Shannon distance at or above which a categorical signal has drifted. Default 0.1. */
+  jsDistance?: number;
+  /** Chi-squared p-value below which a categorical change counts (with the JS distance). Default 0.001. */
+  pValue?: number;
+}
+
+export const DRIFT_DEFAULTS: Required<DriftOptions> = Object.freeze({
+  reference: 500,
+  window: 500,
+  every: 100,
+  psi: 0.2,
+  jsDistance: 0.1,
+  pValue: 0.001,
+});
+
+/** Validate drift options; throws a TypeError naming the option (prefixed by `where`). */
+export function resolveDriftOptions(options: DriftOptions | undefined, where = 'drift'): Required<DriftOptions> {
+  if (options === undefined) return DRIFT_DEFAULTS;
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
+  const o = { ...DRIFT_DEFAULTS };
+  for (const key of Object.keys(options) as (keyof DriftOptions)[]) {
+    if (!(key in DRIFT_DEFAULTS)) throw new TypeError(`${where}: unknown option "${key}" (known: ${Object.keys(DRIFT_DEFAULTS).join(', ')})`);
+    if (options[key] !== undefined) o[key] = options[key] as number;
+  }
+  const int = (name: keyof DriftOptions, min: number, max: number) => {
+    const v = o[name];
+    if (!(Number.isInteger(v) && v >= min && v <= max)) throw new TypeError(`${where}: option "${name}" must be an integer from ${min} to ${max}, got ${String(v)}`);
+  };
+  const num = (name: keyof DriftOptions, min: number, max: number) => {
+    const v = o[name];
+    if (!(typeof v === 'number' && v > min && v <= max)) throw new TypeError(`${where}: option "${name}" must be a number in (${min}, ${max}], got ${String(v)}`);
+  };
+  int('reference', 20, 1_000_000);
+  int('window', 20, 1_000_000);
+  int('every', 1, 1_000_000);
+  num('psi', 0, 100);
+  num('jsDistance', 0, 1);
+  num('pValue', 0, 1);
+  return o;
+}
+
+/** One comparison of the windows. */
+export interface DriftResult {
+  /** The statistic that decides: `psi` (numeric) or `js_distance` (categorical). */
+  statistic: 'psi' | 'js_distance';
+  /** Its value and threshold. */
+  value: number;
+  threshold: number;
+  /** Drift score in [0, 1): value / (value + threshold), 0.5 exactly at the threshold. */
+  score: number;
+  /** True when the signal has drifted (past the threshold, and the p-value guard for categories). */
+  drifted: boolean;
+  /** Every statistic computed, by name. */
+  statistics: Record<string, number>;
+  /**
+   * A summary of each window: the median for numeric signals (the current one exact in a drift
+   * verdict, from the bins otherwise), the shares for categorical ones.
+   */
+  reference: number | Record<string, number>;
+  current: number | Record<string, number>;
+  /** Observations in each window. */
+  referenceSize: number;
+  currentSize: number;
+}
+
+export interface DriftState {
+  phase: 'collecting_reference' | 'watching';
+  observations: number;
+  referenceSize: number;
+  currentSize: number;
+  /** The latest comparison, if any. */
+  last: DriftResult | undefined;
+  /** Comparisons that found drift. */
+  drifts: number;
+}
+
+abstract class DriftMonitor {
+  protected readonly options: Required<DriftOptions>;
+  protected observations = 0;
+  protected referenceReady = false;
+  protected last: DriftResult | undefined;
+  private sinceEvaluation = 0;
+  private drifts = 0;
+
+  constructor(options: DriftOptions | undefined) {
+    this.options = resolveDriftOptions(options);
+  }
+
+  /** The comparison when this observation completes an evaluation period, else undefined. */
+  protected tick(): DriftResult | undefined {
+    if (!this.referenceReady) return undefined;
+    if (++this.sinceEvaluation < this.options.every) return undefined;
+    this.sinceEvaluation = 0;
+    const result = this.compare();
+    if (result === undefined) return undefined;
+    this.last = result;
+    if (result.drifted) this.drifts++;
+    return result;
+  }
+
+  state(): DriftState {
+    return {
+      phase: this.referenceReady ? 'watching' : 'collecting_reference',
+      observations: this.observations,
+      referenceSize: this.referenceSize(),
+      currentSize: this.currentSize(),
+      last: this.last,
+      drifts: this.drifts,
+    };
+  }
+
+  protected resetTicks(): void {
+    this.sinceEvaluation = 0;
+    this.last = undefined;
+  }
+
+  protected abstract compare(): DriftResult | undefined;
+  protected abstract referenceSize(): number;
+  protected abstract currentSize(): number;
+}
+
+const DECILES = 10;
+
+/** Drift of a numeric signal, on the working scale the caller gives (log values for log signals). */
+export class NumericDrift extends DriftMonitor {
+  private readonly referenceValues: Float64Array;
+  private referenceFill = 0;
+  /** Interior bin edges, ascending, deduplicated. */
+  private edges = new Float64Array(0);
+  private bins = 1;
+  private readonly refCounts = new Float64Array(DECILES);
+  private readonly refMeans = new Float64Array(DECILES);
+  private refMedian = 0;
+  private refScale = 0;
+  // The current window: a ring of values and of their bins, and per-bin counts and sums.
+  private readonly ringValues: Float64Array;
+  private readonly ringBins: Uint8Array;
+  private ringNext = 0;
+  private ringFill = 0;
+  private readonly curCounts = new Float64Array(DECILES);
+  private readonly curSums = new Float64Array(DECILES);
+
+  constructor(options?: DriftOptions) {
+    super(options);
+    this.referenceValues = new Float64Array(this.options.reference);
+    this.ringValues = new Float64Array(this.options.window);
+    this.ringBins = new Uint8Array(this.options.window);
+  }
+
+  /** Count one value (non-finite values are ignored); the comparison when one is due. */
+  update(value: number): DriftResult | undefined {
+    if (value - value !== 0) return undefined;
+    this.observations++;
+    this.push(value);
+    if (!this.referenceReady) {
+      this.referenceValues[this.referenceFill++] = value;
+      if (this.referenceFill === this.referenceValues.length) this.fitReference();
+      return undefined;
+    }
+    return this.tick();
+  }
+
+  /** Make the current window the reference (and keep filling it up to `reference` observations). */
+  rebaseline(): void {
+    this.referenceFill = 0;
+    this.referenceReady = false;
+    const size = this.options.window;
+    const n = Math.min(this.ringFill, this.referenceValues.length);
+    for (let k = 0; k < n; k++) {
+      // Oldest first, so that the reference keeps the window's order.
+      this.referenceValues[this.referenceFill++] = this.ringValues[(this.ringNext - this.ringFill + k + size) % size];
+    }
+    this.resetTicks();
+    if (this.referenceFill === this.referenceValues.length) this.fitReference();
+  }
+
+  protected referenceSize(): number {
+    return this.referenceReady ? this.referenceValues.length : this.referenceFill;
+  }
+
+  protected currentSize(): number {
+    return this.ringFill;
+  }
+
+  protected compare(): DriftResult | undefined {
+    if (this.ringFill === 0) return undefined;
+    const bins = this.bins;
+    const curMeans = new Float64Array(bins);
+    for (let i = 0; i < bins; i++) curMeans[i] = this.curCounts[i] > 0 ? this.curSums[i] / this.curCounts[i] : this.refMeans[i];
+    const value = psi(this.refCounts, this.curCounts, bins);
+    const threshold = this.options.psi;
+    const drifted = value >= threshold;
+    const statistics = {
+      psi: value,
+      js_distance: jensenShannonDistance(this.refCounts, this.curCounts, bins),
+      wasserstein: normalisedWasserstein(this.refCounts, this.refMeans, this.curCounts, curMeans, this.refScale, bins),
+    };
+    return {
+      statistic: 'psi',
+      value,
+      threshold,
+      score: value / (value + threshold),
+      drifted,
+      statistics,
+      reference: this.refMedian,
+      // Exact (a sort of the window) for a drift verdict; from the bins otherwise, to stay cheap.
+      current: drifted ? this.currentMedian() : this.binnedMedian(curMeans),
+      referenceSize: this.referenceValues.length,
+      currentSize: this.ringFill,
+    };
+  }
+
+  /** The current window's median, approximated by the mean of the bin holding it. */
+  private binnedMedian(curMeans: Float64Array): number {
+    const half = this.ringFill / 2;
+    let seen = 0;
+    for (let i = 0; i < this.bins; i++) {
+      seen += this.curCounts[i];
+      if (seen >= half) return curMeans[i];
+    }
+    return curMeans[this.bins - 1];
+  }
+
+  /** The median of the current window (on the working scale), when a comparison asks. */
+  private currentMedian(): number {
+    const sorted = this.ringValues.slice(0, this.ringFill).sort();
+    return quantileOfSorted(sorted, 0.5);
+  }
+
+  private push(value: number): void {
+    const size = this.ringValues.length;
+    const slot = this.ringNext;
+    if (this.ringFill === size && this.referenceReady) {
+      const old = this.ringBins[slot];
+      this.curCounts[old]--;
+      this.curSums[old] -= this.ringValues[slot];
+    }
+    this.ringValues[slot] = value;
+    if (this.referenceReady) {
+      const bin = this.binOf(value);
+      this.ringBins[slot] = bin;
+      this.curCounts[bin]++;
+      this.curSums[bin] += value;
+    }
+    this.ringNext = slot + 1 === size ? 0 : slot + 1;
+    if (this.ringFill < size) this.ringFill++;
+  }
+
+  private binOf(value: number): number {
+    // The number of edges at or below the value (binary search over at most 9 edges).
+    const edges = this.edges;
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (edges[mid] <= value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private fitReference(): void {
+    const sorted = this.referenceValues.slice().sort();
+    const edges: number[] = [];
+    for (let d = 1; d < DECILES; d++) {
+      const edge = quantileOfSorted(sorted, d / DECILES);
+      // A heavily repeated value makes equal deciles: one edge is enough (bins stay non-empty).
+      if (edges.length === 0 || edge > edges[edges.length - 1]) edges.push(edge);
+    }
+    // An edge equal to the minimum would leave the first bin empty: values equal to an edge go above it.
+    if (edges.length > 0 && edges[0] <= sorted[0]) edges.shift();
+    this.edges = Float64Array.from(edges);
+    this.bins = edges.length + 1;
+    this.refCounts.fill(0);
+    this.refMeans.fill(0);
+    let sum = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      const bin = this.binOf(sorted[i]);
+      this.refCounts[bin]++;
+      this.refMeans[bin] += sorted[i];
+      sum += sorted[i];
+    }
+    for (let i = 0; i < this.bins; i++) if (this.refCounts[i] > 0) this.refMeans[i] /= this.refCounts[i];
+    const mean = sum / sorted.length;
+    let squares = 0;
+    for (let i = 0; i < sorted.length; i++) squares += (sorted[i] - mean) ** 2;
+    this.refScale = Math.sqrt(squares / Math.max(1, sorted.length - 1)) || Math.abs(mean) * 1e-6 || 1e-12;
+    this.refMedian = quantileOfSorted(sorted, 0.5);
+    // Re-bin the current window against the new edges.
+    this.curCounts.fill(0);
+    this.curSums.fill(0);
+    const size = this.ringValues.length;
+    for (let k = 0; k < this.ringFill; k++) {
+      const slot = (this.ringNext - this.ringFill + k + size) % size;
+      const bin = this.binOf(this.ringValues[slot]);
+      this.ringBins[slot] = bin;
+      this.curCounts[bin]++;
+      this.curSums[bin] += this.ringValues[slot];
+    }
+    this.referenceReady = true;
+  }
+}
+
+/** Categories kept per signal; later new ones fold into `other`. */
+export const MAX_CATEGORIES = 16;
+const OTHER = 'other';
+
+/** Drift of a categorical signal (finish-reason mix). */
+export class CategoricalDrift extends DriftMonitor {
+  private readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly refCounts = new Float64Array(MAX_CATEGORIES);
+  private referenceFill = 0;
+  private readonly ring: Uint8Array;
+  private ringNext = 0;
+  private ringFill = 0;
+  private readonly curCounts = new Float64Array(MAX_CATEGORIES);
+
+  constructor(options?: DriftOptions) {
+    super(options);
+    this.ring = new Uint8Array(this.options.window);
+  }
+
+  /** Count one category; the comparison when one is due. */
+  update(category: string): DriftResult | undefined {
+    const c = this.categoryOf(category);
+    this.observations++;
+    const size = this.ring.length;
+    const slot = this.ringNext;
+    if (this.ringFill === size) this.curCounts[this.ring[slot]]--;
+    this.ring[slot] = c;
+    this.curCounts[c]++;
+    this.ringNext = slot + 1 === size ? 0 : slot + 1;
+    if (this.ringFill < size) this.ringFill++;
+    if (!this.referenceReady) {
+      this.refCounts[c]++;
+      if (++this.referenceFill === this.options.reference) this.referenceReady = true;
+      return undefined;
+    }
+    return this.tick();
+  }
+
+  rebaseline(): void {
+    this.refCounts.set(this.curCounts);
+    this.referenceFill = this.ringFill;
+    this.referenceReady = this.referenceFill >= this.options.reference;
+    this.resetTicks();
+  }
+
+  protected referenceSize(): number {
+    return this.referenceFill;
+  }
+
+  protected currentSize(): number {
+    return this.ringFill;
+  }
+
+  protected compare(): DriftResult | undefined {
+    const bins = this.names.length;
+    if (bins === 0) return undefined;
+    const value = jensenShannonDistance(this.refCounts, this.curCounts, bins);
+    const pValue = chiSquaredPValue(this.refCounts, this.curCounts, bins);
+    const threshold = this.options.jsDistance;
+    return {
+      statistic: 'js_distance',
+      value,
+      threshold,
+      score: value / (value + threshold),
+      drifted: value >= threshold && pValue < this.options.pValue,
+      statistics: { js_distance: value, chi_squared_p_value: pValue },
+      reference: this.shares(this.refCounts),
+      current: this.shares(this.curCounts),
+      referenceSize: this.referenceFill,
+      currentSize: this.ringFill,
+    };
+  }
+
+  private shares(counts: Float64Array): Record<string, number> {
+    let total = 0;
+    for (let i = 0; i < this.names.length; i++) total += counts[i];
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.names.length; i++) out[this.names[i]] = total > 0 ? counts[i] / total : 0;
+    return out;
+  }
+
+  private categoryOf(name: string): number {
+    let c = this.index.get(name);
+    if (c !== undefined) return c;
+    if (this.names.length < MAX_CATEGORIES - 1 || (this.names.length === MAX_CATEGORIES - 1 && name === OTHER)) {
+      c = this.names.length;
+      this.names.push(name);
+      this.index.set(name, c);
+      return c;
+    }
+    c = this.index.get(OTHER);
+    if (c === undefined) {
+      c = this.names.length;
+      this.names.push(OTHER);
+      this.index.set(OTHER, c);
+    }
+    return c;
+  }
+}

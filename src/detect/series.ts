@@ -1,0 +1,304 @@
+/**
+ * The time-series detector: for regularly sampled metrics (an exported p95 latency per minute, CPU
+ * every 5 minutes; the default of `llm-vitals backtest`), where consecutive values are correlated,
+ * days repeat, and the series has its own idea of what a normal burst looks like.
+ *
+ * - Two forecasts of each value: the level model, an AR(1) around a slowly followed level,
+ *   ŷ = μ + φ (y₋₁ - μ) (φ the lag-1 autocorrelation, followed over `memory`), and the seasonal
+ *   model, the value one day earlier (the period in observations from the timestamps' spacing, when
+ *   a day is 4 to 5,000 of them and the warm-up holds a day and more). The model whose surprises have
+ *   been lower lately is used (the seasonal one needs to be 20% better, so a non-seasonal series
+ *   stays with the level model).
+ * - Surprise L = -ln p of the forecast error, standardised by the model's own error scale (a robust
+ *   mean absolute error followed over 4 × `memory`).
+ * - Two statistics, each with half the false-alarm budget: the surprise of this value, and the mean
+ *   surprise of the last 20 values (a burst of moderately odd values: spikes getting denser, a
+ *   noisier stretch, a level shift), whose surprise is 20 (m - 1 - ln m), the Chernoff bound for a
+ *   mean of 20 unit-exponential surprises.
+ * - Each goes through the likelihood stage (calibration.ts): compared with this series' own history
+ *   of such surprises, so a series with daily bursts does not alert on every burst. The warm-up is
+ *   replayed through the models once they are fitted, so the history starts with the warm-up's.
+ *
+ * Score and alerting as every detector (detector.ts). The ideas: Numenta's HTM anomaly likelihood
+ * (Ahmad et al. 2017) for the short-window average of surprises against their long-run distribution,
+ * seasonal-naive and AR(1) forecasting (Hyndman & Athanasopoulos, "Forecasting: Principles and
+ * Practice", §5.2 and §9.3). On NAB's subset it scores what bench/results/detect.md reports.
+ */
+import { SurpriseCalibrator } from './calibration.js';
+import { StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
+import { logTailFor } from './robust-z.js';
+import { median } from './stats.js';
+
+export interface SeriesOptions extends DetectorOptions {
+  /**
+   * The seasonal period in observations; `daily` (the default) derives it from the spacing of the
+   * timestamps given to `update`; `false` turns the seasonal model off.
+   */
+  period?: number | 'daily' | false;
+}
+
+const DAY_MS = 86_400_000;
+/** Values in the mean-surprise window. */
+const WINDOW = 20;
+/** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
+const WINDOW_CAP = 30;
+/** How much lower the seasonal model's recent surprise must be for it to be used. */
+const SEASONAL_ADVANTAGE = 0.8;
+const CALIBRATION_HORIZON = 100_000;
+const MEAN_AD_TO_SD = 1.2533;
+
+/** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
+class ErrorScale {
+  scale = 1;
+  constructor(private readonly rate: number) {}
+  follow(error: number): void {
+    const a = error < 0 ? -error : error;
+    const c = a < 4 * this.scale ? a : 4 * this.scale;
+    this.scale += this.rate * (MEAN_AD_TO_SD * c - this.scale);
+  }
+}
+
+export class SeriesDetector extends StreamingDetector {
+  readonly name: string = 'series';
+  private readonly logScale: boolean;
+  private readonly logOffset: number;
+  private readonly periodOption: number | 'daily' | false;
+  private readonly rate: number;
+  private readonly scaleRate: number;
+  private readonly lnBudget: number;
+  // Warm-up
+  private warm: number[] = [];
+  private warmTimes: number[] = [];
+  private ready = false;
+  // Level model
+  private level = 0;
+  private spreadVariance = 1;
+  private spreadSd = 1;
+  private covariance = 0;
+  private phi = 0;
+  private previous = 0;
+  private readonly levelError: ErrorScale;
+  // Seasonal model
+  private period = 0;
+  private season = new Float64Array(0);
+  private seasonIndex = 0;
+  private seasonError: ErrorScale | undefined;
+  private levelSurprise = 0.7;
+  private seasonSurprise = 0.7;
+  // Mean-surprise window
+  private readonly window = new Float64Array(WINDOW);
+  private windowSum = 0;
+  private windowNext = 0;
+  private windowFill = 0;
+  private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  private readonly windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  private lastForecast = NaN;
+  private time = NaN;
+
+  constructor(options?: SeriesOptions) {
+    super(options);
+    const period = options?.period ?? 'daily';
+    if (!(period === 'daily' || period === false || (Number.isInteger(period) && period >= 2 && period <= 100_000))) {
+      throw new TypeError(`detector: option "period" must be "daily", false or an integer from 2 to 100000, got ${String(period)}`);
+    }
+    this.periodOption = period;
+    this.logScale = this.options.scale === 'log';
+    this.logOffset = this.options.logOffset;
+    this.rate = 2 / (this.options.memory + 1);
+    this.scaleRate = 2 / (4 * this.options.memory + 1);
+    this.levelError = new ErrorScale(this.scaleRate);
+    // Two statistics, half the budget each.
+    this.lnBudget = -Math.log(this.options.falseAlarmRate / 2);
+  }
+
+  override update(value: number, timestampMs?: number): ReturnType<StreamingDetector['update']> {
+    this.time = timestampMs ?? NaN;
+    return super.update(value, timestampMs);
+  }
+
+  expected(): number | undefined {
+    if (!this.ready || this.lastForecast !== this.lastForecast) return undefined;
+    return this.logScale ? Math.exp(this.lastForecast) - this.logOffset : this.lastForecast;
+  }
+
+  protected spread(): number | undefined {
+    if (!this.ready) return undefined;
+    const seasonal = this.seasonError !== undefined && this.seasonSurprise < SEASONAL_ADVANTAGE * this.levelSurprise;
+    return seasonal ? this.seasonError!.scale : this.levelError.scale;
+  }
+
+  protected evidence(value: number): number {
+    const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
+    if (!this.ready) {
+      this.warm.push(y);
+      this.warmTimes.push(this.time);
+      if (this.warm.length < this.options.warmup) return -1;
+      this.fit();
+      return -1;
+    }
+    return this.step(y) / this.lnBudget;
+  }
+
+  /** One value through the models: their updates, and the surprise in nats after calibration. */
+  private step(y: number): number {
+    const direction = this.options.direction;
+    const forecastLevel = this.level + this.phi * (this.previous - this.level);
+    const levelZ = (y - forecastLevel) / this.levelError.scale;
+    let z = levelZ;
+    let forecast = forecastLevel;
+    const seasonError = this.seasonError;
+    // The model is chosen on the surprises before this value: the value itself must not vote.
+    const seasonal = seasonError !== undefined && this.seasonSurprise < SEASONAL_ADVANTAGE * this.levelSurprise;
+    this.levelSurprise += this.scaleRate * (Math.min(50, -logTailFor('both', levelZ)) - this.levelSurprise);
+    if (seasonError !== undefined) {
+      const forecastSeason = this.season[this.seasonIndex];
+      const seasonZ = (y - forecastSeason) / seasonError.scale;
+      this.seasonSurprise += this.scaleRate * (Math.min(50, -logTailFor('both', seasonZ)) - this.seasonSurprise);
+      seasonError.follow(y - forecastSeason);
+      this.season[this.seasonIndex] = y;
+      this.seasonIndex = this.seasonIndex + 1 === this.period ? 0 : this.seasonIndex + 1;
+      if (seasonal) {
+        z = seasonZ;
+        forecast = forecastSeason;
+      }
+    }
+    this.lastForecast = forecast;
+    this.levelError.follow(y - forecastLevel);
+    this.followLevel(y);
+
+    const surprise = -logTailFor(direction, z);
+    let best = this.pointCalibrator.calibrate(surprise);
+    let reason: AlertReason = 'point';
+    const capped = surprise < WINDOW_CAP ? surprise : WINDOW_CAP;
+    this.windowSum += capped - this.window[this.windowNext];
+    this.window[this.windowNext] = capped;
+    this.windowNext = this.windowNext + 1 === WINDOW ? 0 : this.windowNext + 1;
+    if (this.windowFill < WINDOW) this.windowFill++;
+    else {
+      const mean = this.windowSum / WINDOW;
+      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? WINDOW * (mean - 1 - Math.log(mean)) : 0);
+      if (windowSurprise > best) {
+        best = windowSurprise;
+        reason = z >= 0 ? 'level_up' : 'level_down';
+      }
+    }
+    this.reason = reason;
+    return best;
+  }
+
+  /** The slow level, the spread around it and the lag-1 autocorrelation (Huber-clipped). */
+  private followLevel(y: number): void {
+    const d = y - this.level;
+    // The level moves by at most 3 forecast errors per value: a spike barely moves it.
+    const step = 3 * this.levelError.scale;
+    this.level += this.rate * (d > step ? step : d < -step ? -step : d);
+    const limit = 3 * this.spreadSd;
+    const dc = d > limit ? limit : d < -limit ? -limit : d;
+    const p = this.previous - this.level;
+    const pc = p > limit ? limit : p < -limit ? -limit : p;
+    this.covariance += this.rate * (dc * pc - this.covariance);
+    this.spreadVariance += this.rate * (dc * dc - this.spreadVariance);
+    this.spreadSd = Math.max(Math.sqrt(this.spreadVariance), 1e-12);
+    const phi = this.covariance / this.spreadVariance;
+    this.phi = phi > 0.98 ? 0.98 : phi > 0 ? phi : 0;
+    this.previous = y;
+  }
+
+  private fit(): void {
+    const w = this.warm;
+    const n = w.length;
+    const m = median(w);
+    const deviations = w.map((x) => Math.abs(x - m));
+    let sd = 1.4826 * median(deviations);
+    if (!(sd > 0)) sd = (MEAN_AD_TO_SD * deviations.reduce((a, b) => a + b, 0)) / n;
+    if (!(sd > 0)) sd = Math.max(1e-9, Math.abs(m) * 1e-6);
+    let cov = 0;
+    let variance = 0;
+    for (let i = 1; i < n; i++) {
+      cov += (w[i] - m) * (w[i - 1] - m);
+      variance += (w[i - 1] - m) ** 2;
+    }
+    const phi = variance > 0 ? Math.max(0, Math.min(0.98, cov / variance)) : 0;
+    // The level model's error starts as the typical step between consecutive values.
+    const steps = w.slice(1).map((x, i) => Math.abs(x - w[i]));
+    let stepScale = 1.4826 * median(steps);
+    if (!(stepScale > 0)) stepScale = (MEAN_AD_TO_SD * steps.reduce((a, b) => a + b, 0)) / Math.max(1, steps.length);
+    const start = {
+      level: m,
+      spreadVariance: sd * sd,
+      covariance: phi * sd * sd,
+      levelScale: Math.max(stepScale, sd * 0.05, 1e-9),
+    };
+    this.period = this.seasonalPeriod();
+    if (this.period > 0) {
+      const p = this.period;
+      let sum = 0;
+      for (let i = p; i < n; i++) sum += Math.abs(w[i] - w[i - p]);
+      this.seasonError = new ErrorScale(this.scaleRate);
+      this.seasonError.scale = Math.max((MEAN_AD_TO_SD * sum) / (n - p), 1e-9);
+    }
+    const seasonScale = this.seasonError?.scale ?? 1;
+    // Replay the warm-up through the fitted models so the calibrators start with its surprises; then
+    // start the models from the fit again, with the last day of the warm-up as the seasonal forecast.
+    this.ready = true;
+    const first = this.period > 0 ? this.period : 1;
+    this.restartModels(start, seasonScale, w.slice(0, first));
+    for (let i = first; i < n; i++) this.step(w[i]);
+    this.restartModels(start, seasonScale, w.slice(n - first));
+    this.warm = [];
+    this.warmTimes = [];
+  }
+
+  private restartModels(start: { level: number; spreadVariance: number; covariance: number; levelScale: number }, seasonScale: number, lastDay: number[]): void {
+    this.level = start.level;
+    this.spreadVariance = start.spreadVariance;
+    this.spreadSd = Math.sqrt(start.spreadVariance);
+    this.covariance = start.covariance;
+    this.phi = Math.max(0, Math.min(0.98, start.covariance / start.spreadVariance));
+    this.levelError.scale = start.levelScale;
+    this.previous = lastDay[lastDay.length - 1];
+    if (this.seasonError !== undefined) {
+      this.season = Float64Array.from(lastDay);
+      this.seasonIndex = 0;
+      this.seasonError.scale = seasonScale;
+    }
+  }
+
+  /** The seasonal period in observations, or 0 for none. */
+  private seasonalPeriod(): number {
+    const option = this.periodOption;
+    const n = this.warm.length;
+    if (option === false) return 0;
+    let period: number;
+    if (option === 'daily') {
+      const times = this.warmTimes;
+      const gaps: number[] = [];
+      for (let i = 1; i < times.length; i++) if (Number.isFinite(times[i]) && Number.isFinite(times[i - 1])) gaps.push(times[i] - times[i - 1]);
+      if (gaps.length < n / 2) return 0;
+      const gap = median(gaps);
+      if (!(gap > 0)) return 0;
+      period = Math.round(DAY_MS / gap);
+      if (period < 4 || period > 5000) return 0;
+    } else period = option;
+    // A day and more of warm-up, to forecast from and to know the forecast's error.
+    return n >= period + 10 ? period : 0;
+  }
+
+  protected alerted(_reason: AlertReason): void {}
+
+  protected restart(): void {
+    this.ready = false;
+    this.warm = [];
+    this.warmTimes = [];
+    this.period = 0;
+    this.seasonError = undefined;
+    this.levelSurprise = this.seasonSurprise = 0.7;
+    this.window.fill(0);
+    this.windowSum = 0;
+    this.windowNext = 0;
+    this.windowFill = 0;
+    this.pointCalibrator.reset();
+    this.windowCalibrator.reset();
+    this.lastForecast = NaN;
+  }
+}

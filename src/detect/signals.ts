@@ -1,0 +1,224 @@
+/**
+ * The one table of which record field feeds which detector. Each row is a signal: its name (the
+ * `signal` label and the event's `signal`), its kind, its units, which way is bad, and how to read it
+ * from a CallRecord (undefined: this call says nothing about it, e.g. no time to first chunk for a
+ * call that did not stream).
+ *
+ * - numeric: the default (combined) detector on the value, and a drift monitor on its distribution.
+ *   Durations and counts are watched on a log scale: their spread grows with their level.
+ * - rate: the rate detector on whether the call was an event (an error, a `length` finish), 0 or 1.
+ * - categorical: a drift monitor on the mix of values (the finish reasons).
+ *
+ * To add a signal from a record field, add a row. Signals that do not come from a call record (a
+ * quality score computed later, the app's own measurements) go through `monitor.observe(signal,
+ * value, labels)`; `RESOURCE_SIGNALS` are fed from the resource sampler's samples.
+ */
+import type { CallRecord } from '../record.js';
+import type { Direction } from './detector.js';
+
+export type SignalKind = 'numeric' | 'rate' | 'categorical';
+
+export interface SignalSpec {
+  name: string;
+  kind: SignalKind;
+  /** Units of the value (`ms`, `{token}`, `1` for a 0/1 event). */
+  unit: string;
+  description: string;
+  /** numeric: the detector's working scale. */
+  scale?: 'linear' | 'log';
+  /** numeric: added before the logarithm, in the signal's units, so a 0 stays finite. */
+  logOffset?: number;
+  /** numeric: which way of change is an incident. */
+  direction?: Direction;
+  /** numeric and rate: the value this call gives, or undefined. */
+  read?(record: CallRecord): number | undefined;
+  /** categorical: the categories this call gives, or undefined. */
+  categories?(record: CallRecord): readonly string[] | undefined;
+  /** Whether a drift monitor watches the signal's distribution (numeric and categorical). */
+  drift: boolean;
+}
+
+const completed = (record: CallRecord) => record.outcome === 'completed';
+/** Calls that ended by themselves (not stopped by the app): the ones an error rate is a share of. */
+const settled = (record: CallRecord) => record.outcome === 'completed' || record.outcome === 'failed';
+
+/** `length` (OpenAI), `max_tokens` (Anthropic), `MAX_TOKENS` (Gemini): the output was cut off. */
+const TRUNCATED = new Set(['length', 'max_tokens', 'MAX_TOKENS']);
+/** `content_filter` (OpenAI), `refusal` (Anthropic), `SAFETY` (Gemini): the output was withheld. */
+const FILTERED = new Set(['content_filter', 'refusal', 'SAFETY']);
+
+function anyOf(reasons: readonly string[], set: Set<string>): number {
+  for (let i = 0; i < reasons.length; i++) if (set.has(reasons[i])) return 1;
+  return 0;
+}
+
+/** The signals read from each call record, in the order they are fed. */
+export const CALL_SIGNALS: readonly SignalSpec[] = [
+  {
+    name: 'latency',
+    kind: 'numeric',
+    unit: 'ms',
+    description: 'Duration of a completed call (record.duration).',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'up',
+    read: (r) => (completed(r) ? r.duration : undefined),
+    drift: true,
+  },
+  {
+    name: 'time_to_first_chunk',
+    kind: 'numeric',
+    unit: 'ms',
+    description: 'Time to the first chunk of a stream (record.timeToFirstChunk).',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'up',
+    read: (r) => r.timeToFirstChunk,
+    drift: true,
+  },
+  {
+    name: 'time_per_output_chunk',
+    kind: 'numeric',
+    unit: 'ms',
+    description: 'Mean time between chunks after the first (record.timePerOutputChunk).',
+    scale: 'log',
+    logOffset: 0.1,
+    direction: 'up',
+    read: (r) => r.timePerOutputChunk,
+    drift: true,
+  },
+  {
+    name: 'input_tokens',
+    kind: 'numeric',
+    unit: '{token}',
+    description: 'Input tokens of a call (record.inputTokens.count): prompts growing or drifting.',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'both',
+    read: (r) => (settled(r) ? r.inputTokens?.count : undefined),
+    drift: true,
+  },
+  {
+    name: 'output_tokens',
+    kind: 'numeric',
+    unit: '{token}',
+    description: 'Output tokens of a completed call (record.outputTokens.count): outputs getting longer or shorter.',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'both',
+    read: (r) => (completed(r) ? r.outputTokens?.count : undefined),
+    drift: true,
+  },
+  {
+    name: 'output_tokens_per_second',
+    kind: 'numeric',
+    unit: '{token}/s',
+    description: 'Output tokens per second of a completed call (record.outputTokensPerSecond).',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'down',
+    read: (r) => (completed(r) ? r.outputTokensPerSecond : undefined),
+    drift: true,
+  },
+  {
+    name: 'cost',
+    kind: 'numeric',
+    unit: 'USD',
+    description: 'What a call cost, when its model has a price (record.cost.usd).',
+    scale: 'log',
+    // A millionth of a dollar: below that, cost differences are noise.
+    logOffset: 1e-6,
+    direction: 'up',
+    read: (r) => r.cost?.usd,
+    drift: false,
+  },
+  {
+    name: 'quality',
+    kind: 'numeric',
+    unit: '1',
+    description: 'Mean evaluation score of a call sampled for evaluation (record.quality.score).',
+    scale: 'linear',
+    direction: 'down',
+    read: (r) => r.quality?.score,
+    drift: false,
+  },
+  {
+    name: 'error_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether a call failed (outcome `failed`), among calls that completed or failed.',
+    read: (r) => (settled(r) ? (r.outcome === 'failed' ? 1 : 0) : undefined),
+    drift: false,
+  },
+  {
+    name: 'rate_limit_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether a call was refused for rate limiting (error type `rate_limit`).',
+    read: (r) => (settled(r) ? (r.errorType === 'rate_limit' ? 1 : 0) : undefined),
+    drift: false,
+  },
+  {
+    name: 'truncation_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether a completed call stopped at its token limit (finish reason `length` / `max_tokens`).',
+    read: (r) => (completed(r) && r.finishReasons.length > 0 ? anyOf(r.finishReasons, TRUNCATED) : undefined),
+    drift: false,
+  },
+  {
+    name: 'content_filter_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether a completed call was filtered or refused (finish reason `content_filter` / `refusal`).',
+    read: (r) => (completed(r) && r.finishReasons.length > 0 ? anyOf(r.finishReasons, FILTERED) : undefined),
+    drift: false,
+  },
+  {
+    name: 'finish_reason',
+    kind: 'categorical',
+    unit: '1',
+    description: 'The mix of finish reasons of completed calls (record.finishReasons, one per choice).',
+    categories: (r) => (completed(r) && r.finishReasons.length > 0 ? r.finishReasons : undefined),
+    drift: true,
+  },
+];
+
+/**
+ * Signals fed from the resource sampler's samples (`monitor.on('resources')`), one observation per
+ * sample, labelled by process (and GPU index).
+ */
+export const RESOURCE_SIGNALS: readonly SignalSpec[] = [
+  {
+    name: 'event_loop_delay',
+    kind: 'numeric',
+    unit: 'ms',
+    description: 'p99 event-loop delay over a sample interval (sample.eventLoop.delayP99Ms).',
+    scale: 'log',
+    logOffset: 1,
+    direction: 'up',
+    drift: false,
+  },
+  {
+    name: 'gpu_memory',
+    kind: 'numeric',
+    unit: 'By',
+    description: 'GPU memory in use, per GPU (sample.gpus[i].memoryUsedBytes).',
+    scale: 'linear',
+    direction: 'up',
+    drift: false,
+  },
+];
+
+/** The spec of a signal observed with `monitor.observe` that no table names: numeric, linear, both ways. */
+export function customSignal(name: string): SignalSpec {
+  return {
+    name,
+    kind: 'numeric',
+    unit: '1',
+    description: 'Observed by the app with monitor.observe().',
+    scale: 'linear',
+    direction: 'both',
+    drift: true,
+  };
+}

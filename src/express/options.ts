@@ -1,0 +1,106 @@
+/**
+ * Options of `monitor.express()`: their types, their defaults, and the validation that turns a bad
+ * option into a TypeError naming it, when the middleware is created rather than on the first request.
+ */
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * The parts of an Express request (4 and 5) the middleware reads. Express's own `Request` fits it, so
+ * `app.use(monitor.express())` type-checks without this package depending on `@types/express`.
+ */
+export interface ExpressRequest extends IncomingMessage {
+  /** The matched route; `path` is its template (`/chat/:id`), a RegExp, or an array of them. */
+  route?: { path?: unknown };
+  /** The path the router holding the route is mounted at (`/api`). */
+  baseUrl?: string;
+  /** The request path, relative to where the middleware is mounted. */
+  path?: string;
+  params?: Record<string, string>;
+}
+
+/** A value an `attributes` function may return for one key; `undefined` and `null` leave the key out. */
+export type AttributeValue = string | number | boolean | undefined | null;
+
+export interface ExpressOptions<Req extends IncomingMessage = ExpressRequest> {
+  /**
+   * Extra context for every LLM call made while handling a request (`{ tenant: ... }`). Called once
+   * per request, when its first LLM call starts (after routing, so `req.params` is filled). Values
+   * pass through the cardinality guard; at most 16 keys per request are kept.
+   */
+  attributes?: (req: Req) => Record<string, AttributeValue> | undefined;
+  /** Add `Server-Timing: llm;dur=<ms>` to responses whose handling made LLM calls. Default `true`. */
+  serverTiming?: boolean;
+  /** Serve the Prometheus exposition at this path (GET and HEAD). Default: not served. */
+  metricsPath?: string;
+  /** Serve the live dashboard at this path and below it. Default: not served. */
+  dashboardPath?: string;
+  /**
+   * Decides who may read `metricsPath` and `dashboardPath` (a token check, an IP allow list). Only
+   * `true` lets the request through; anything else answers 403 unless the guard already answered. A
+   * guard that throws or rejects passes its error to Express (`next(error)`).
+   */
+  guard?: (req: Req) => boolean | Promise<boolean>;
+}
+
+export interface ResolvedExpressOptions<Req extends IncomingMessage = ExpressRequest> {
+  attributes: ((req: Req) => Record<string, AttributeValue> | undefined) | undefined;
+  serverTiming: boolean;
+  metricsPath: string | undefined;
+  dashboardPath: string | undefined;
+  guard: ((req: Req) => boolean | Promise<boolean>) | undefined;
+}
+
+const KNOWN = ['attributes', 'serverTiming', 'metricsPath', 'dashboardPath', 'guard'];
+
+/** Validate the options of `monitor.express()` and fill defaults. Throws a TypeError naming the bad option. */
+export function resolveExpressOptions<Req extends IncomingMessage>(options: ExpressOptions<Req> | undefined): ResolvedExpressOptions<Req> {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`express: options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) throw new TypeError(`express: unknown option "${key}" (known: ${KNOWN.join(', ')})`);
+  }
+  const { attributes, serverTiming, metricsPath, dashboardPath, guard } = options;
+  if (attributes !== undefined && typeof attributes !== 'function') fail('attributes', 'a function (req) => object', attributes);
+  if (serverTiming !== undefined && typeof serverTiming !== 'boolean') fail('serverTiming', 'a boolean', serverTiming);
+  checkPath('metricsPath', metricsPath);
+  checkPath('dashboardPath', dashboardPath);
+  if (metricsPath !== undefined && dashboardPath !== undefined) {
+    if (metricsPath === dashboardPath || metricsPath.startsWith(`${dashboardPath}/`)) {
+      fail('metricsPath', `a path outside dashboardPath (${JSON.stringify(dashboardPath)})`, metricsPath);
+    }
+  }
+  if (guard !== undefined && typeof guard !== 'function') fail('guard', 'a function (req) => boolean | Promise<boolean>', guard);
+  if (guard !== undefined && metricsPath === undefined && dashboardPath === undefined) {
+    fail('guard', 'given only with metricsPath or dashboardPath (it protects nothing else)', guard);
+  }
+  return {
+    attributes,
+    serverTiming: serverTiming ?? true,
+    metricsPath,
+    dashboardPath,
+    guard,
+  };
+}
+
+function checkPath(name: string, path: unknown): void {
+  if (path === undefined) return;
+  // The path is compared with `req.path`, which never carries a query, a fragment or a trailing slash.
+  if (typeof path !== 'string' || !/^\/[^?#\s]*[^/?#\s]$/.test(path)) {
+    fail(name, 'a path like "/metrics": starting with "/", not "/" alone, without query, fragment, spaces or trailing slash', path);
+  }
+}
+
+function fail(name: string, expected: string, got: unknown): never {
+  throw new TypeError(`express: option "${name}" must be ${expected}, got ${describe(got)}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}

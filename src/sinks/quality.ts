@@ -1,0 +1,211 @@
+/**
+ * Quality sink: cost and quality per provider / request model / route, as Prometheus metrics
+ * (`llm_vitals_cost_usd_total`, `llm_vitals_cost_unknown_calls_total`, `llm_vitals_quality_score`,
+ * `llm_vitals_evaluations_total`) and as the snapshot's `cost`, `quality` and `segments` sections;
+ * and the feedback that arrives later (`monitor.feedback(id, ...)`), attributed through a bounded map
+ * of recent record and response ids to the call's labels.
+ *
+ * Quality scores (per evaluated call, per feedback, per ground truth) also go to `onSignal`
+ * listeners: the detectors' way to see a drop in quality that arrives after the call was published.
+ */
+import type { Registry } from 'prom-client';
+import { Counter, Histogram } from '../lib/metrics.js';
+import type { CallRecord } from '../record.js';
+import { ATTR, LABEL, QUALITY_LABEL, QUALITY_METRIC, QUALITY_SCORE_BUCKETS } from '../semconv.js';
+import type { LabelGuard } from '../lib/label-guard.js';
+import { checkFeedback, correct, RecentCalls } from '../quality/feedback.js';
+import { costSnapshot, GroupStats, type CostSnapshot, type QualityGroupSnapshot } from '../quality/stats.js';
+import type { SegmentsSnapshot, SegmentTracker } from '../segments/segments.js';
+import type { MetricLabels, Sink } from './sink.js';
+
+/** Record ids and response ids remembered for feedback (the most recent ones). */
+export const RECENT_IDS = 20_000;
+
+/** The label of feedback categories in the cardinality guard. */
+const FEEDBACK_LABEL = 'feedback_label';
+
+export type QualitySource = 'evaluators' | 'feedback' | 'ground_truth';
+
+/** One quality figure, as the detectors receive it. */
+export interface QualitySignal {
+  provider: string;
+  model: string;
+  route: string;
+  /** '' when the call had no segment. */
+  segment: string;
+  source: QualitySource;
+  /** In [0, 1]; ground truth is 1 (correct) or 0. */
+  score: number;
+  /** Epoch milliseconds the figure arrived. */
+  time: number;
+}
+
+type Inc = { inc(value?: number): void };
+type Obs = { observe(value: number): void };
+
+/** The project's fast series (lib/metrics.ts): a label set resolved once, then a field add per update. */
+function createMetrics(registry: Registry) {
+  return {
+    costUsd: new Counter(registry, QUALITY_METRIC.costUsd.prom, QUALITY_METRIC.costUsd.help),
+    unknownCost: new Counter(registry, QUALITY_METRIC.unknownCost.prom, QUALITY_METRIC.unknownCost.help),
+    qualityScore: new Histogram(registry, QUALITY_METRIC.qualityScore.prom, QUALITY_METRIC.qualityScore.help, QUALITY_SCORE_BUCKETS),
+    evaluations: new Counter(registry, QUALITY_METRIC.evaluations.prom, QUALITY_METRIC.evaluations.help),
+  };
+}
+
+/** One provider / model / route: its totals and its cached metric children. */
+class Group {
+  readonly stats: GroupStats;
+  private readonly labels: Record<string, string> = {};
+  private readonly children = new Map<string, Inc | Obs>();
+
+  constructor(
+    provider: string,
+    model: string,
+    route: string,
+    private readonly metrics: ReturnType<typeof createMetrics> | undefined,
+  ) {
+    this.stats = new GroupStats(provider, model, route);
+    // An empty value is left out, as Prometheus treats it as absent anyway.
+    if (provider !== '') this.labels[LABEL.providerName] = provider;
+    if (model !== '') this.labels[LABEL.requestModel] = model;
+    if (route !== '') this.labels[LABEL.httpRoute] = route;
+  }
+
+  private child<T extends Inc | Obs>(key: string, make: (m: ReturnType<typeof createMetrics>) => T): T | undefined {
+    if (this.metrics === undefined) return undefined;
+    let c = this.children.get(key);
+    if (c === undefined) this.children.set(key, (c = make(this.metrics)));
+    return c as T;
+  }
+
+  cost(source: string): Inc | undefined {
+    return this.child(`cost\u0000${source}`, (m) => m.costUsd.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+  }
+
+  unknownCost(): Inc | undefined {
+    return this.child('unknown', (m) => m.unknownCost.series(this.labels));
+  }
+
+  score(source: QualitySource): Obs | undefined {
+    return this.child(`score\u0000${source}`, (m) => m.qualityScore.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+  }
+
+  evaluation(evaluator: string, result: string): Inc | undefined {
+    return this.child(`eval\u0000${evaluator}\u0000${result}`, (m) =>
+      m.evaluations.series({ ...this.labels, [QUALITY_LABEL.evaluator]: evaluator, [QUALITY_LABEL.result]: result }),
+    );
+  }
+}
+
+interface Remembered {
+  group: Group;
+  segment: string;
+}
+
+export class QualitySink implements Sink {
+  readonly name = 'quality';
+  private readonly metrics: ReturnType<typeof createMetrics> | undefined;
+  private readonly groups = new Map<string, Group>();
+  private readonly recent = new RecentCalls<Remembered>(RECENT_IDS);
+  private readonly listeners: ((signal: QualitySignal) => void)[] = [];
+
+  /** `registry` undefined: no Prometheus metrics (option `prometheus: false`), the snapshot still fills. */
+  constructor(
+    registry: Registry | undefined,
+    private readonly guard: LabelGuard,
+    private readonly segments: SegmentTracker | undefined,
+    private readonly fault: (component: string, error: unknown) => void,
+  ) {
+    this.metrics = registry === undefined ? undefined : createMetrics(registry);
+  }
+
+  /** Receive every quality figure (evaluated call, feedback, ground truth) as it arrives. */
+  onSignal(listener: (signal: QualitySignal) => void): void {
+    this.listeners.push(listener);
+  }
+
+  callEnded(record: CallRecord, labels: MetricLabels): void {
+    const group = this.groupOf(labels.provider, labels.requestModel, record.context?.[ATTR.httpRoute]);
+    const segment = record.segment ?? '';
+    const remembered: Remembered = { group, segment };
+    this.recent.remember(record.id, remembered);
+    if (record.responseId !== undefined && record.responseId !== '') this.recent.remember(record.responseId, remembered);
+
+    const cost = record.cost;
+    if (cost !== undefined) {
+      group.stats.addCost(cost);
+      if (cost.usd !== undefined) group.cost(cost.tokens)?.inc(cost.usd);
+      else group.unknownCost()?.inc();
+    }
+    const quality = record.quality;
+    if (quality !== undefined) {
+      group.stats.addQuality(quality);
+      for (const evaluator of Object.keys(quality.evaluations)) group.evaluation(evaluator, quality.evaluations[evaluator])?.inc();
+      if (quality.score !== undefined) {
+        group.score('evaluators')?.observe(quality.score);
+        this.signal(group, segment, 'evaluators', quality.score);
+      }
+    }
+    this.segments?.add(record);
+  }
+
+  /** Feedback for a recent call; false when the id is not (or no longer) remembered. */
+  feedback(id: string, feedback: { score?: number; label?: string; expected?: unknown; actual?: unknown }): boolean {
+    checkFeedback(id, feedback);
+    const remembered = this.recent.recall(id);
+    if (remembered === undefined) return false;
+    const { group, segment } = remembered;
+    const label = feedback.label === undefined ? undefined : this.guard.value(FEEDBACK_LABEL, feedback.label);
+    if (feedback.score !== undefined || label !== undefined) group.stats.addFeedback(feedback.score, label);
+    if (feedback.score !== undefined) {
+      group.score('feedback')?.observe(feedback.score);
+      this.segments?.feedback(segment, feedback.score);
+      this.signal(group, segment, 'feedback', feedback.score);
+    }
+    if ('expected' in feedback) {
+      const right = correct(feedback.expected, feedback.actual);
+      group.stats.addGroundTruth(right);
+      group.score('ground_truth')?.observe(right ? 1 : 0);
+      this.signal(group, segment, 'ground_truth', right ? 1 : 0);
+    }
+    return true;
+  }
+
+  cost(): CostSnapshot {
+    return costSnapshot([...this.groups.values()].map((g) => g.stats));
+  }
+
+  quality(): QualityGroupSnapshot[] {
+    const out: QualityGroupSnapshot[] = [];
+    for (const g of this.groups.values()) if (g.stats.hasQuality()) out.push(g.stats.qualitySnapshot());
+    return out;
+  }
+
+  segmentsSnapshot(): SegmentsSnapshot | undefined {
+    return this.segments?.snapshot();
+  }
+
+  private signal(group: Group, segment: string, source: QualitySource, score: number): void {
+    const listeners = this.listeners;
+    if (listeners.length === 0) return;
+    const { provider, model, route } = group.stats;
+    const signal: QualitySignal = { provider, model, route, segment, source, score, time: Date.now() };
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i](signal);
+      } catch (error) {
+        this.fault('quality', error);
+      }
+    }
+  }
+
+  /** Provider and model come guarded (MetricLabels); the route was guarded by the Express middleware, and again here. */
+  private groupOf(provider: string, model: string, rawRoute: string | undefined): Group {
+    const route = this.guard.value(LABEL.httpRoute, rawRoute);
+    const key = `${provider}\u0000${model}\u0000${route}`;
+    let group = this.groups.get(key);
+    if (group === undefined) this.groups.set(key, (group = new Group(provider, model, route, this.metrics)));
+    return group;
+  }
+}

@@ -1,0 +1,257 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CombinedDetector,
+  createDetector,
+  CusumDetector,
+  DETECTOR_NAMES,
+  EwmaDetector,
+  PageHinkleyDetector,
+  RateDetector,
+  RobustZDetector,
+  SeriesDetector,
+  type Detector,
+} from '../../src/detect/index.js';
+import { scoreOfRatio } from '../../src/detect/detector.js';
+import { normal, uniform } from './random.js';
+
+/** Feed n values; the indexes of the alerts. */
+function run(detector: Detector, n: number, next: (i: number) => number, stepMs = 300_000): number[] {
+  const alerts: number[] = [];
+  for (let i = 0; i < n; i++) if (detector.update(next(i), i * stepMs).anomaly) alerts.push(i);
+  return alerts;
+}
+
+describe('score calibration', () => {
+  it('maps the false-alarm budget to 0.5 and its square to 0.75', () => {
+    expect(scoreOfRatio(0)).toBe(0);
+    expect(scoreOfRatio(1)).toBe(0.5);
+    expect(scoreOfRatio(2)).toBe(0.75);
+    expect(scoreOfRatio(40)).toBeLessThan(1);
+  });
+
+  it('alerts at the budget rate on a stable normal signal (robust z, no cooldown)', () => {
+    const g = normal(11);
+    const detector = new RobustZDetector({ falseAlarmRate: 1e-3, cooldown: 0, warmup: 200 });
+    const alerts = run(detector, 200_000, () => g()).length;
+    // Expected about 200 (1e-3 of 199,800); a miscalibrated tail would be off by far more than this band.
+    expect(alerts).toBeGreaterThan(130);
+    expect(alerts).toBeLessThan(280);
+  });
+});
+
+describe('the default (combined) detector', () => {
+  it('scores 0 and never alerts during the warm-up', () => {
+    const detector = new CombinedDetector({ warmup: 50 });
+    for (let i = 0; i < 49; i++) {
+      const r = detector.update(i % 2 === 0 ? 1 : 1000, i);
+      expect(r).toEqual({ score: 0, anomaly: false });
+    }
+    expect(detector.state().phase).toBe('warming_up');
+  });
+
+  it('stays quiet on a stable normal signal: ARL0 of the order of 1 / falseAlarmRate', () => {
+    const g = normal(3);
+    const alerts = run(new CombinedDetector(), 50_000, () => 10 + 2 * g());
+    // 1e-4 per observation: about 5 expected in 50,000.
+    expect(alerts.length).toBeLessThanOrEqual(12);
+  });
+
+  it('finds a 2σ level shift within 15 observations, as a level_up, and alerts once for it', () => {
+    const g = normal(5);
+    const detector = new CombinedDetector();
+    const alerts = run(detector, 1500, (i) => g() + (i >= 1000 ? 2 : 0));
+    const after = alerts.filter((i) => i >= 1000);
+    expect(after.length).toBe(1);
+    expect(after[0] - 1000).toBeLessThan(15);
+    expect(detector.state().lastAlertReason).toBe('level_up');
+    // The baseline was learnt again at the new level.
+    expect(detector.expected()).toBeCloseTo(2, 0);
+  });
+
+  it('finds one large spike as a point anomaly and keeps its baseline', () => {
+    const g = normal(8);
+    const detector = new CombinedDetector();
+    run(detector, 500, () => 100 + g());
+    const spike = detector.update(130, 500);
+    expect(spike.anomaly).toBe(true);
+    expect(spike.score).toBeGreaterThan(0.9);
+    expect(detector.state().lastAlertReason).toBe('point');
+    expect(detector.expected()).toBeCloseTo(100, 0);
+    expect(detector.update(100, 501).anomaly).toBe(false);
+  });
+
+  it('finds the spread growing without the level moving', () => {
+    const g = normal(21);
+    const detector = new CombinedDetector();
+    const alerts = run(detector, 1400, (i) => (i >= 1000 ? 3 : 1) * g());
+    expect(alerts.some((i) => i >= 1000 && i < 1100)).toBe(true);
+  });
+
+  it('works on a log scale for latencies: the baseline is their median, in milliseconds', () => {
+    const g = normal(9);
+    const detector = new CombinedDetector({ scale: 'log', direction: 'up' });
+    // Lognormal latencies, median 200 ms.
+    const alerts = run(detector, 3000, () => 200 * Math.exp(0.3 * g()));
+    expect(alerts.length).toBeLessThanOrEqual(2);
+    expect(detector.expected()! / 200).toBeCloseTo(1, 1);
+    // Twice as slow for a while: found, and faster calls never alert with direction "up".
+    const slow = run(detector, 100, () => 400 * Math.exp(0.3 * g()));
+    expect(slow.length).toBeGreaterThan(0);
+    const fresh = new CombinedDetector({ scale: 'log', direction: 'up' });
+    run(fresh, 500, () => 200 * Math.exp(0.3 * g()));
+    expect(run(fresh, 200, () => 50 * Math.exp(0.3 * g())).length).toBe(0);
+  });
+
+  it('needs `persistence` anomalous observations in a row', () => {
+    const g = normal(4);
+    const detector = new CombinedDetector({ persistence: 3 });
+    run(detector, 300, () => g());
+    expect(detector.update(50, 300).anomaly).toBe(false);
+    expect(detector.update(0, 301).anomaly).toBe(false);
+    expect(detector.update(50, 302).anomaly).toBe(false);
+    expect(detector.update(50, 303).anomaly).toBe(false);
+    expect(detector.update(50, 304).anomaly).toBe(true);
+  });
+
+  it('holds further alerts during the cooldown', () => {
+    const g = normal(6);
+    const detector = new CombinedDetector({ cooldown: 10 });
+    run(detector, 300, () => g());
+    expect(detector.update(40, 300).anomaly).toBe(true);
+    expect(detector.state().phase).toBe('cooling_down');
+    for (let i = 1; i <= 10; i++) expect(detector.update(i === 5 ? 40 : 0, 300 + i).anomaly).toBe(false);
+    expect(detector.update(40, 311).anomaly).toBe(true);
+  });
+
+  it('ignores NaN and infinities', () => {
+    const detector = new CombinedDetector({ warmup: 5 });
+    for (const v of [1, 2, NaN, 3, Infinity, -Infinity, 4]) detector.update(v);
+    expect(detector.state().observations).toBe(4);
+  });
+
+  it('reports its state and forgets it on reset', () => {
+    const g = normal(7);
+    const detector = new CombinedDetector({ warmup: 20 });
+    run(detector, 100, () => 5 + g());
+    const state = detector.state();
+    expect(state).toMatchObject({ detector: 'combined', phase: 'watching', observations: 100, alerts: 0 });
+    expect(state.expected).toBeCloseTo(5, 0);
+    expect(state.spread).toBeGreaterThan(0.5);
+    detector.reset();
+    expect(detector.state()).toMatchObject({ phase: 'warming_up', observations: 0, expected: undefined });
+  });
+});
+
+describe('the other detectors', () => {
+  for (const [name, make] of [
+    ['cusum', () => new CusumDetector()],
+    ['ewma', () => new EwmaDetector()],
+    ['page-hinkley', () => new PageHinkleyDetector()],
+  ] as const) {
+    it(`${name}: quiet on a stable signal, finds a 1σ shift within 60 observations`, () => {
+      const g = normal(31);
+      const detector = make();
+      expect(detector.name).toBe(name);
+      const quiet = run(detector, 20_000, () => g());
+      expect(quiet.length).toBeLessThanOrEqual(6);
+      const shifted = make();
+      const alerts = run(shifted, 1100, (i) => g() + (i >= 1000 ? 1 : 0)).filter((i) => i >= 1000);
+      expect(alerts.length).toBeGreaterThan(0);
+      expect(alerts[0] - 1000).toBeLessThan(60);
+    });
+  }
+
+  it('robust-z: finds single outliers but follows a slow level change', () => {
+    const g = normal(12);
+    const detector = new RobustZDetector();
+    const alerts = run(detector, 5000, (i) => i / 500 + g() + (i === 3000 ? 12 : 0));
+    expect(alerts).toContain(3000);
+    expect(alerts.length).toBeLessThanOrEqual(3);
+  });
+
+  it('rate: quiet at a steady 5% error rate, alerts within 40 calls when it jumps to 30%', () => {
+    const u = uniform(99);
+    const detector = new RateDetector();
+    const quiet = run(detector, 20_000, () => (u() < 0.05 ? 1 : 0));
+    expect(quiet.length).toBeLessThanOrEqual(4);
+    expect(detector.expected()).toBeCloseTo(0.05, 1);
+    const burst = run(detector, 200, () => (u() < 0.3 ? 1 : 0));
+    expect(burst.length).toBeGreaterThan(0);
+    expect(burst[0]).toBeLessThan(40);
+    expect(detector.state().lastAlertReason).toBe('rate');
+  });
+
+  it('rate: after a clean warm-up, a burst of failures still alerts, a lone one does not', () => {
+    const detector = new RateDetector();
+    run(detector, 500, () => 0);
+    expect(detector.update(1).anomaly).toBe(false);
+    const burst = run(detector, 10, () => 1);
+    expect(burst.length).toBe(1);
+  });
+
+  it('creates each detector by name, and names the known ones for an unknown one', () => {
+    for (const name of DETECTOR_NAMES) expect(createDetector(name).name).toBe(name);
+    expect(() => createDetector('prophet')).toThrow(/unknown detector "prophet" \(known: series, combined, robust-z/);
+  });
+
+  it('rejects bad options with a TypeError naming the option', () => {
+    expect(() => new CombinedDetector({ warmup: 2 })).toThrow(/option "warmup" must be an integer from 5/);
+    expect(() => new CombinedDetector({ falseAlarmRate: 0 })).toThrow(/option "falseAlarmRate"/);
+    expect(() => new CombinedDetector({ scale: 'cubic' as never })).toThrow(/option "scale" must be "linear" or "log"/);
+    expect(() => new CusumDetector({ shift: -1 })).toThrow(/option "shift"/);
+    expect(() => new EwmaDetector({ lambda: 2 })).toThrow(/option "lambda"/);
+    expect(() => new RateDetector({ increase: 1 })).toThrow(/option "increase"/);
+  });
+});
+
+describe('the time-series detector', () => {
+  const FIVE_MINUTES = 300_000;
+  /** A day of 288 five-minute values: low at night, high by day, with noise. */
+  const daily = (g: () => number, i: number) => (i % 288 >= 96 && i % 288 < 216 ? 80 : 20) + g();
+
+  it('learns a daily pattern from the timestamps: its steps do not alert, a missing day-time high does', () => {
+    const g = normal(41);
+    const detector = new SeriesDetector({ warmup: 600 });
+    const quiet = run(detector, 288 * 10, (i) => daily(g, i)).map((i) => i);
+    expect(quiet.filter((i) => i >= 600)).toHaveLength(0);
+    // The same day again, but the high never comes.
+    const start = 288 * 10;
+    const alerts: number[] = [];
+    for (let i = start; i < start + 288; i++) {
+      if (detector.update(i % 288 >= 96 && i % 288 < 216 ? 20 + g() : daily(g, i), i * FIVE_MINUTES).anomaly) alerts.push(i % 288);
+    }
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts[0]).toBeGreaterThanOrEqual(96);
+    expect(alerts[0]).toBeLessThan(110);
+  });
+
+  it('without timestamps (or period: false) it has no seasonal model, and the daily steps alert', () => {
+    const g = normal(42);
+    const detector = new SeriesDetector({ warmup: 600, period: false });
+    const alerts = run(detector, 288 * 10, (i) => daily(g, i)).filter((i) => i >= 600);
+    expect(alerts.length).toBeGreaterThan(0);
+  });
+
+  it('is quiet on a strongly autocorrelated series and finds a jump in it', () => {
+    const g = normal(43);
+    const detector = new SeriesDetector({ warmup: 200 });
+    let x = 0;
+    const quiet = run(detector, 20_000, () => (x = 0.9 * x + g()));
+    expect(quiet.length).toBeLessThanOrEqual(4);
+    const jump = run(detector, 50, (i) => (x = 0.9 * x + g()) + (i >= 10 ? 15 : 0));
+    expect(jump[0]).toBe(10);
+  });
+
+  it('learns that regular bursts are this series\' normal, and still alerts on a much larger one', () => {
+    const g = normal(44);
+    const detector = new SeriesDetector({ warmup: 300, period: false });
+    const alerts = run(detector, 6000, (i) => 10 + g() + (i % 97 === 0 ? 12 : 0));
+    // The first bursts after the warm-up may alert; once they are history, they do not.
+    expect(alerts.filter((i) => i >= 3000)).toHaveLength(0);
+    expect(detector.update(10 + 60, 6000).anomaly).toBe(true);
+  });
+
+  it('rejects a bad period', () => {
+    expect(() => new SeriesDetector({ period: 1 })).toThrow(/option "period"/);
+  });
+});

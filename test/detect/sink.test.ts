@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import type { CallRecord } from '../../src/index.js';
+import { DetectorSink, type AnomalyEvent, type DriftEvent } from '../../src/detect/sink.js';
+import { resolveDetectOptions, type DetectOptions } from '../../src/detect/options.js';
+import type { ResourceSample } from '../../src/resources/sample.js';
+import { normal } from './random.js';
+
+function record(overrides: Partial<CallRecord> = {}): CallRecord {
+  return {
+    id: 'r',
+    provider: 'openai',
+    operation: 'chat',
+    requestModel: 'gpt-4o-mini',
+    responseModel: 'gpt-4o-mini-2024-07-18',
+    responseId: undefined,
+    streaming: false,
+    serverAddress: undefined,
+    serverPort: undefined,
+    startTime: 1_700_000_000_000,
+    duration: 200,
+    timeToFirstChunk: undefined,
+    chunks: 0,
+    timePerOutputChunk: undefined,
+    chunkIntervals: undefined,
+    inputTokens: { count: 100, source: 'reported' },
+    outputTokens: { count: 50, source: 'reported' },
+    cachedInputTokens: undefined,
+    cacheCreationInputTokens: undefined,
+    reasoningTokens: undefined,
+    outputTokensPerSecond: 250,
+    finishReasons: ['stop'],
+    outcome: 'completed',
+    errorType: undefined,
+    errorClass: undefined,
+    httpStatus: undefined,
+    notes: [],
+    context: undefined,
+    request: {},
+    content: undefined,
+    alerts: undefined,
+    cost: undefined,
+    quality: undefined,
+    segment: undefined,
+    ...overrides,
+  } as CallRecord;
+}
+
+function sink(options: DetectOptions = {}, registry?: Registry) {
+  const anomalies: AnomalyEvent[] = [];
+  const drifts: DriftEvent[] = [];
+  const faults: unknown[] = [];
+  const resolved = resolveDetectOptions({ warmup: 20, ...options });
+  if (resolved === false) throw new Error('unreachable');
+  const detectors = new DetectorSink({
+    options: resolved,
+    registry,
+    emit: (event: 'anomaly' | 'drift', payload: any) => (event === 'anomaly' ? anomalies : drifts).push(payload),
+    fault: (_c, e) => faults.push(e),
+  });
+  return { detectors, anomalies, drifts, faults };
+}
+
+describe('the detector sink', () => {
+  it('watches each route on its own as well as the provider and model together', () => {
+    const g = normal(1);
+    const { detectors, anomalies } = sink();
+    for (let i = 0; i < 200; i++) {
+      const route = i % 2 === 0 ? '/chat' : '/search';
+      detectors.callEnded(record({ id: `r${i}`, duration: 200 * Math.exp(0.1 * g()), context: { 'http.route': route } }));
+    }
+    // /search slows down to 4x; /chat does not.
+    const slow = record({ id: 'slow', duration: 800, context: { 'http.route': '/search' } });
+    detectors.callEnded(slow);
+    const routes = anomalies.filter((e) => e.recordId === 'slow').map((e) => e.labels.route);
+    expect(routes).toContain('/search');
+    expect(routes).toContain(undefined);
+    expect(slow.alerts!.filter((a) => a.signal === 'latency')).toHaveLength(2);
+    const groups = detectors.snapshot().groups.map((g) => g.labels);
+    expect(groups).toEqual([
+      { provider: 'openai', model: 'gpt-4o-mini' },
+      { provider: 'openai', model: 'gpt-4o-mini', route: '/chat' },
+      { provider: 'openai', model: 'gpt-4o-mini', route: '/search' },
+    ]);
+    expect(detectors.snapshot().groups[1].signals.latency.anomaly!.observations).toBe(100);
+  });
+
+  it('keeps the routes together with perRoute: false', () => {
+    const { detectors } = sink({ perRoute: false });
+    detectors.callEnded(record({ context: { 'http.route': '/chat' } }));
+    expect(detectors.snapshot().groups.map((g) => g.labels)).toEqual([{ provider: 'openai', model: 'gpt-4o-mini' }]);
+  });
+
+  it('uses the label values the monitor guarded, when it passes them', () => {
+    const { detectors } = sink();
+    detectors.callEnded(record({ requestModel: 'model-201' }), { operation: 'chat', provider: 'openai', requestModel: 'other', responseModel: '' });
+    expect(detectors.snapshot().groups[0].labels).toEqual({ provider: 'openai', model: 'other' });
+  });
+
+  it('folds label sets past maxGroups into one `other` set', () => {
+    const { detectors } = sink({ maxGroups: 2 });
+    for (const model of ['a', 'b', 'c', 'd']) detectors.callEnded(record({ requestModel: model }));
+    const groups = detectors.snapshot().groups;
+    expect(groups.map((g) => g.labels)).toEqual([
+      { provider: 'openai', model: 'a' },
+      { provider: 'openai', model: 'b' },
+      { provider: 'other', model: 'other' },
+    ]);
+    expect(groups[2].signals.latency.anomaly!.observations).toBe(2);
+  });
+
+  it('reads each signal only from calls that give it: latency from completed calls, errors from settled ones', () => {
+    const { detectors } = sink();
+    detectors.callEnded(record({ outcome: 'failed', errorType: 'rate_limit', finishReasons: [], outputTokens: undefined, outputTokensPerSecond: undefined }));
+    detectors.callEnded(record({ outcome: 'cancelled' }));
+    let signals = detectors.snapshot().groups[0].signals;
+    expect(signals.latency).toBeUndefined();
+    expect(signals.output_tokens).toBeUndefined();
+    expect(signals.finish_reason).toBeUndefined();
+    expect(signals.input_tokens.anomaly!.observations).toBe(1);
+    expect(signals.error_rate.anomaly!.observations).toBe(1);
+    expect(signals.rate_limit_rate.anomaly!.observations).toBe(1);
+    detectors.callEnded(record());
+    signals = detectors.snapshot().groups[0].signals;
+    expect(signals.latency.anomaly!.observations).toBe(1);
+    expect(signals.error_rate.anomaly!.observations).toBe(2);
+    expect(signals.finish_reason.drift!.observations).toBe(1);
+    expect(signals.time_to_first_chunk).toBeUndefined();
+  });
+
+  it('leaves out ignored signals', () => {
+    const { detectors } = sink({ ignore: ['latency', 'finish_reason'] });
+    detectors.callEnded(record());
+    const signals = detectors.snapshot().groups[0].signals;
+    expect(signals.latency).toBeUndefined();
+    expect(signals.finish_reason).toBeUndefined();
+    expect(signals.output_tokens).toBeDefined();
+  });
+
+  it('watches event-loop delay and GPU memory from resource samples', () => {
+    const g = normal(2);
+    const registry = new Registry();
+    const { detectors, anomalies } = sink({}, registry);
+    const sample = (delay: number, gpuBytes: number, time: number): ResourceSample =>
+      ({
+        time,
+        intervalMs: 5000,
+        process: {} as never,
+        system: {} as never,
+        eventLoop: { delayP50Ms: 10, delayP99Ms: delay, delayMaxMs: delay, utilization: 0.1, resolutionMs: 10 },
+        gpus: [{ index: 0, uuid: 'GPU-1', name: 'H100', memoryUsedBytes: gpuBytes, ageMs: 1 }],
+      }) as ResourceSample;
+    for (let i = 0; i < 100; i++) detectors.resourceSample(sample(11 + 0.5 * g(), 4e10 + 1e8 * g(), i));
+    detectors.resourceSample(sample(250, 4e10, 100));
+    expect(anomalies).toHaveLength(1);
+    expect(anomalies[0]).toMatchObject({ signal: 'event_loop_delay', labels: {}, value: 250, time: 100 });
+    for (let i = 0; i < 40; i++) detectors.resourceSample(sample(11, 7.5e10, 200 + i));
+    const gpu = anomalies.find((e) => e.signal === 'gpu_memory');
+    expect(gpu).toMatchObject({ labels: { gpu: '0' }, value: 7.5e10 });
+    expect(gpu!.baseline! / 4e10).toBeCloseTo(1, 1);
+  });
+
+  it('reports a fault of its own instead of throwing, for an observe() it cannot handle', () => {
+    const { detectors, faults } = sink();
+    // A spec whose reader throws stands in for a bug.
+    (detectors as any).feed = () => {
+      throw new Error('bug');
+    };
+    expect(() => detectors.observe('x', 1, undefined)).not.toThrow();
+    expect(faults).toHaveLength(1);
+  });
+});

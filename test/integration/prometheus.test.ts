@@ -1,0 +1,304 @@
+/**
+ * A real Prometheus (Debian `prometheus`, at /usr/bin or $PROMETHEUS_BIN) scraping an Express app
+ * that uses the monitor, every second, on 127.0.0.1. Calls go through the wrapped real `openai` client
+ * to the local OpenAI-compatible server, each told its latency, time to first chunk, token counts or
+ * error; then Prometheus' HTTP API must give back exactly the counts and token totals sent, and
+ * `histogram_quantile` must land in the latency range the server was told to produce. The example
+ * alert rules are loaded into the same Prometheus and the example Grafana dashboard's queries are run
+ * against it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import OpenAI from 'openai';
+import { createMonitor, type Monitor } from '../../src/index.js';
+import { chatChunks, chatCompletion, errorBody, startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../support/openai-server.js';
+
+const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const ALERTS = join(ROOT, 'examples/prometheus/alerts.yml');
+const GRAFANA = join(ROOT, 'examples/grafana/llm-vitals.json');
+
+/** What one call asks the local server to do, sent as the user message so concurrent calls cannot mix up. */
+interface Plan {
+  delayMs: number;
+  prompt: number;
+  completion: number;
+  status?: number;
+}
+
+let llm: OpenAITestServer;
+let monitor: Monitor;
+let app: HttpServer;
+let prometheus: ChildProcess | undefined;
+let prometheusLog = '';
+let promUrl: string;
+let workDir: string;
+/** What the monitor measured, per model (ms; time to first chunk for streams), for failure messages. */
+const recorded: Record<string, number[]> = {};
+
+async function freePort(): Promise<number> {
+  const probe: Server = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function query(expr: string): Promise<{ status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } }> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  return (await res.json()) as any;
+}
+
+/** The single value of an instant query, or undefined while Prometheus has none. */
+async function scalar(expr: string): Promise<number | undefined> {
+  const body = await query(expr);
+  if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
+  const result = body.data!.result;
+  if (result.length > 1) throw new Error(`query ${expr} gave ${result.length} series`);
+  return result.length === 0 ? undefined : Number(result[0].value[1]);
+}
+
+/** Poll until the query gives `expected` (scrapes are 1 s apart), bounded; returns what it last got. */
+async function eventually(expr: string, expected: number, ms = 8000): Promise<number | undefined> {
+  const deadline = Date.now() + ms;
+  let got: number | undefined;
+  while (Date.now() < deadline) {
+    got = await scalar(expr);
+    if (got === expected) return got;
+    await sleep(200);
+  }
+  return got;
+}
+
+function replyFor(body: any): ScriptedReply {
+  const plan = JSON.parse(body.messages[0].content) as Plan;
+  const usage = { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion };
+  if (plan.status !== undefined) return { status: plan.status, body: errorBody(plan.status) };
+  if (body.stream) {
+    return { delayBeforeFirstChunkMs: plan.delayMs, chunks: chatChunks(['a', 'b', 'c'], { model: body.model, usage }) };
+  }
+  return { delayBeforeHeadersMs: plan.delayMs, body: chatCompletion({ model: body.model, usage }) };
+}
+
+beforeAll(async () => {
+  if (!existsSync(PROMETHEUS)) {
+    throw new Error(
+      `Prometheus is not installed at ${PROMETHEUS}: install the Debian package \`prometheus\` (CI does, in .ci/run) or set PROMETHEUS_BIN`,
+    );
+  }
+  llm = await startOpenAIServer({ defaultHandler: (req) => replyFor(req.body) });
+  monitor = createMonitor({ serviceName: 'prometheus-it' });
+  monitor.on('call', (r) => (recorded[r.requestModel ?? ''] ??= []).push(Math.round(r.timeToFirstChunk ?? r.duration)));
+  const openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: llm.url, maxRetries: 0 }));
+  const web = express();
+  web.use(express.json());
+  web.use(monitor.express({ metricsPath: '/metrics' }));
+  web.post('/chat/:model', async (req, res) => {
+    const model = req.params.model;
+    const messages = [{ role: 'user' as const, content: JSON.stringify(req.body) }];
+    try {
+      if (req.query.stream === '1') {
+        const stream = await openai.chat.completions.create({ model, messages, stream: true });
+        let text = '';
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+        res.json({ text });
+      } else {
+        const completion = await openai.chat.completions.create({ model, messages });
+        res.json({ text: completion.choices[0].message.content });
+      }
+    } catch (error) {
+      res.status(502).json({ error: (error as Error).message });
+    }
+  });
+  app = web.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => app.once('listening', () => resolve()));
+  const appPort = (app.address() as AddressInfo).port;
+
+  workDir = mkdtempSync(join(tmpdir(), 'llm-vitals-prometheus-'));
+  const promPort = await freePort();
+  promUrl = `http://127.0.0.1:${promPort}`;
+  writeFileSync(
+    join(workDir, 'prometheus.yml'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'rule_files:',
+      `  - ${ALERTS}`,
+      'scrape_configs:',
+      '  - job_name: app',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${appPort}']`,
+      '',
+    ].join('\n'),
+  );
+  prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${join(workDir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(workDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  prometheus.stdout!.on('data', (d) => (prometheusLog += d));
+  prometheus.stderr!.on('data', (d) => (prometheusLog += d));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (prometheus.exitCode !== null) throw new Error(`prometheus exited with ${prometheus.exitCode}:\n${prometheusLog}`);
+    try {
+      if ((await fetch(`${promUrl}/-/ready`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`prometheus not ready after 15 s:\n${prometheusLog}`);
+    await sleep(100);
+  }
+  // Prometheus hands new targets to its scrapers at most every 5 s: wait for the first scrape.
+  if ((await eventually('up{job="app"}', 1, 15_000)) !== 1) throw new Error(`prometheus never scraped the app:\n${prometheusLog}`);
+}, 30_000);
+
+afterAll(async () => {
+  if (prometheus !== undefined && prometheus.exitCode === null) {
+    const exited = new Promise<void>((resolve) => prometheus!.once('exit', () => resolve()));
+    prometheus.kill('SIGTERM');
+    const timer = setTimeout(() => prometheus!.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await monitor?.shutdown();
+  if (app !== undefined) await new Promise<void>((resolve) => (app.closeAllConnections(), app.close(() => resolve())));
+  await llm?.close();
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('a real Prometheus scraping the monitor', () => {
+  // Fast calls are told 170-251 ms, inside the (0.16, 0.32] bucket with room for the app's own overhead
+  // on a busy machine; slow ones 700-1200 ms, inside (0.64, 1.28]. histogram_quantile interpolates
+  // linearly within a bucket, so its p50 may sit a little above the told median, never outside the bucket.
+  const fast: Plan[] = Array.from({ length: 10 }, (_, i) => ({ delayMs: 170 + i * 9, prompt: 10 + i, completion: 3 + 2 * i }));
+  const slow: Plan[] = Array.from({ length: 6 }, (_, i) => ({ delayMs: 700 + i * 100, prompt: 100 + i, completion: 40 + i }));
+  const streams: Plan[] = Array.from({ length: 6 }, (_, i) => ({ delayMs: 170 + i * 15, prompt: 7, completion: 3 }));
+  const limited: Plan[] = Array.from({ length: 4 }, () => ({ delayMs: 0, prompt: 0, completion: 0, status: 429 }));
+
+  it('gives back the call counts, token totals and latency range the server was told to produce', async () => {
+    const base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    const send = (model: string, plan: Plan, stream = false) =>
+      fetch(`${base}/chat/${model}${stream ? '?stream=1' : ''}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(plan),
+      });
+    const answers = await Promise.all([
+      ...fast.map((p) => send('fast-model', p)),
+      ...slow.map((p) => send('slow-model', p)),
+      ...streams.map((p) => send('stream-model', p, true)),
+      ...limited.map((p) => send('fast-model', p)),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(22).fill(200), ...Array(4).fill(502)]);
+
+    const completed = fast.length + slow.length + streams.length;
+    expect(await eventually('sum(llm_vitals_calls_total{outcome="completed"})', completed)).toBe(completed);
+    expect(await eventually('sum(llm_vitals_calls_total{outcome="failed"})', limited.length)).toBe(limited.length);
+    expect(await scalar('sum(llm_vitals_errors_total{error_type="rate_limit"})')).toBe(limited.length);
+
+    const ok = [...fast, ...slow, ...streams];
+    const input = ok.reduce((n, p) => n + p.prompt, 0);
+    const output = ok.reduce((n, p) => n + p.completion, 0);
+    expect(await scalar('sum(llm_vitals_tokens_total{gen_ai_token_type="input"})')).toBe(input);
+    expect(await scalar('sum(llm_vitals_tokens_total{gen_ai_token_type="output"})')).toBe(output);
+    expect(await scalar('sum(gen_ai_client_token_usage_sum{gen_ai_token_type="input"})')).toBe(input);
+    expect(await scalar('sum(gen_ai_client_token_usage_count{gen_ai_token_type="input"})')).toBe(ok.length);
+
+    const p50 = (model: string, metric = 'gen_ai_client_operation_duration_seconds') =>
+      scalar(`histogram_quantile(0.5, sum by (le) (${metric}_bucket{gen_ai_request_model="${model}", error_type=""}))`);
+    const fastP50 = await p50('fast-model');
+    const seen = (model: string) => `measured: ${JSON.stringify(recorded[model])} ms`;
+    expect(fastP50, seen('fast-model')).toBeGreaterThanOrEqual(0.17);
+    expect(fastP50, seen('fast-model')).toBeLessThanOrEqual(0.31);
+    const slowP50 = await p50('slow-model');
+    expect(slowP50, seen('slow-model')).toBeGreaterThanOrEqual(0.7);
+    expect(slowP50, seen('slow-model')).toBeLessThanOrEqual(1.2);
+    const ttftP50 = await scalar(
+      'histogram_quantile(0.5, sum by (le) (gen_ai_client_operation_time_to_first_chunk_seconds_bucket{gen_ai_request_model="stream-model"}))',
+    );
+    expect(ttftP50, seen('stream-model')).toBeGreaterThanOrEqual(0.17);
+    expect(ttftP50, seen('stream-model')).toBeLessThanOrEqual(0.31);
+    // Failed calls are in the duration histogram too, apart, under their error type.
+    expect(await scalar('sum(gen_ai_client_operation_duration_seconds_count{error_type="rate_limit"})')).toBe(limited.length);
+
+    // The Express middleware's per-request histograms, by route template.
+    const requests = answers.length;
+    expect(await eventually('sum(llm_vitals_request_llm_calls_count{http_route="/chat/:model"})', requests)).toBe(requests);
+    expect(await scalar('sum(llm_vitals_request_llm_calls_sum{http_route="/chat/:model"})')).toBe(requests);
+    expect(await scalar('sum(llm_vitals_request_llm_tokens_sum{http_route="/chat/:model", gen_ai_token_type="output"})')).toBe(output);
+  });
+
+  it('loads the example alert rules and evaluates every one of them without error', async () => {
+    const deadline = Date.now() + 5000;
+    let rules: { name: string; health: string; lastError?: string }[] = [];
+    while (Date.now() < deadline) {
+      const body = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as any;
+      rules = body.data.groups.flatMap((g: any) => g.rules);
+      if (rules.length > 0 && rules.every((r) => r.health !== 'unknown')) break;
+      await sleep(200);
+    }
+    const names = readFileSync(ALERTS, 'utf8').match(/^\s*- alert: (\S+)/gm)!.map((l) => l.split('alert:')[1].trim());
+    expect(rules.map((r) => r.name).sort()).toEqual([...names].sort());
+    expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
+  });
+
+  it('runs every query of the example Grafana dashboard, and the call panels show data', async () => {
+    const dashboard = JSON.parse(readFileSync(GRAFANA, 'utf8'));
+    const panels: any[] = dashboard.panels.flatMap((p: any) => (p.type === 'row' ? (p.panels ?? []) : [p]));
+    const targets = panels.flatMap((p) => (p.targets ?? []).map((t: any) => ({ panel: p.title as string, expr: t.expr as string })));
+    expect(targets.length).toBeGreaterThan(10);
+    // rate() needs two samples of a series in its window: wait until every llm-vitals series has them.
+    for (const metric of ['llm_vitals_calls_total', 'gen_ai_client_operation_duration_seconds_count', 'llm_vitals_request_llm_calls_count']) {
+      expect(await eventually(`min(count_over_time(${metric}[1m])) >= bool 2`, 1)).toBe(1);
+    }
+    const failures: string[] = [];
+    const empty: string[] = [];
+    for (const { panel, expr } of targets) {
+      // What Grafana substitutes: its interval variables, and `All` for the template variables.
+      const promql = expr
+        .replaceAll('$__rate_interval', '1m')
+        .replaceAll('$__interval', '15s')
+        .replaceAll('$__range', '5m')
+        .replace(/\$\{?(provider|model|route|job|instance)\}?/g, '.*');
+      const body = await query(promql);
+      if (body.status !== 'success') failures.push(`${panel}: ${body.error}`);
+      else if (body.data!.result.length === 0) empty.push(panel);
+    }
+    expect(failures).toEqual([]);
+    // The panels over calls, tokens and requests show data from the calls above (estimated tokens: none
+    // here, all were reported). Detector, cost, resource and health panels depend on what else happened.
+    const mustShow = [
+      'Calls per second by outcome',
+      'Error ratio by type',
+      'In-flight calls',
+      'Latency p50 / p95 / p99',
+      'Time to first chunk p50 / p95',
+      'Latency p95 by model',
+      'Time per output chunk p50 / p95',
+      'Output tokens per second per call, p50',
+      'Tokens per second by type',
+      'Tokens per call p95 by type',
+      'LLM calls per request by route',
+      'Tokens per request by route',
+      'LLM share of request time by route',
+    ];
+    expect(mustShow.filter((title) => !panels.some((p) => p.title === title))).toEqual([]);
+    expect(mustShow.filter((title) => empty.includes(title))).toEqual([]);
+  });
+});
