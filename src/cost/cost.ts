@@ -35,7 +35,9 @@ const MAX_CACHED = 1024;
 export class PriceBook {
   /** The app's prices: provider (or `*`) → model (lower case) → price. */
   private readonly custom = new Map<string, Map<string, ModelPrice>>();
-  private readonly cache = new Map<string, Priced | null>();
+  /** provider → model → price (null: none): a per-call lookup without building a key string. */
+  private readonly cache = new Map<string, Map<string, Priced | null>>();
+  private cached = 0;
 
   /** `prices`: `{ 'provider/model': price }`; `*` as the provider matches any provider. */
   constructor(prices: Record<string, ModelPrice> | undefined) {
@@ -52,12 +54,18 @@ export class PriceBook {
   /** The price of a model, or undefined when neither the app nor the table has one. */
   lookup(provider: string, model: string | undefined): Priced | undefined {
     if (model === undefined || model === '') return undefined;
-    const cacheKey = `${provider}\u0000${model}`;
-    const cached = this.cache.get(cacheKey);
+    let byModel = this.cache.get(provider);
+    const cached = byModel?.get(model);
     if (cached !== undefined) return cached ?? undefined;
     const found = this.find(provider, model.toLowerCase());
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(cacheKey, found ?? null);
+    if (this.cached >= MAX_CACHED) {
+      this.cache.clear();
+      this.cached = 0;
+      byModel = undefined;
+    }
+    if (byModel === undefined) this.cache.set(provider, (byModel = new Map()));
+    byModel.set(model, found ?? null);
+    this.cached++;
     return found;
   }
 

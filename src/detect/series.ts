@@ -8,7 +8,8 @@
  *   model, the value one day earlier (the period in observations from the timestamps' spacing, when
  *   a day is 4 to 5,000 of them and the warm-up holds a day and more). The model whose surprises have
  *   been lower lately is used (the seasonal one needs to be 20% better, so a non-seasonal series
- *   stays with the level model).
+ *   stays with the level model), except that a value the other model forecasts more closely is
+ *   judged by that model: a value either forecast explains is not an anomaly.
  * - Surprise L = -ln p of the forecast error, standardised by the model's own error scale (a robust
  *   mean absolute error followed over 4 × `memory`).
  * - Two statistics, each with half the false-alarm budget: the surprise of this value, and the mean
@@ -157,7 +158,10 @@ export class SeriesDetector extends StreamingDetector {
       seasonError.follow(y - forecastSeason);
       this.season[this.seasonIndex] = y;
       this.seasonIndex = this.seasonIndex + 1 === this.period ? 0 : this.seasonIndex + 1;
-      if (seasonal) {
+      // The chosen model's surprise, unless the other model explains the value better: a value one of
+      // the two forecasts expects (yesterday's spike at this time, a level the day never had before
+      // but the recent values have) is not an anomaly.
+      if (seasonal || (seasonZ < 0 ? -seasonZ : seasonZ) < (levelZ < 0 ? -levelZ : levelZ)) {
         z = seasonZ;
         forecast = forecastSeason;
       }

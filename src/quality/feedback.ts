@@ -45,43 +45,51 @@ export function correct(expected: unknown, actual: unknown): boolean {
 }
 
 /**
- * A map of recent entries, bounded to `max`: two generations of `max / 2` each. New entries go to
- * the young one; when it is full the old one is dropped and the young one becomes old. A recalled
- * entry moves back to the young one, so what is used stays (least recently used, by generation).
- * Every operation is O(1): no scan over deleted slots, which a single Map evicting its oldest key
- * would pay on each insertion once full.
+ * The most recent calls, for feedback that arrives later: a fixed ring of `max` slots, each holding a
+ * call's id, its provider response id and a value. Remembering is three array stores, no hashing and no
+ * allocation (it runs for every call); recalling scans from the newest slot back (it runs once per
+ * feedback, which is rare). A recalled entry is remembered again, so what is used stays longest.
  */
 export class RecentCalls<V> {
-  private young = new Map<string, V>();
-  private old = new Map<string, V>();
-  private readonly half: number;
+  private readonly ids: (string | undefined)[];
+  private readonly aliases: (string | undefined)[];
+  private readonly values: (V | undefined)[];
+  private next = 0;
+  private filled = 0;
 
   constructor(max: number) {
-    this.half = Math.max(1, Math.floor(max / 2));
+    const size = Math.max(1, Math.floor(max));
+    this.ids = new Array(size).fill(undefined);
+    this.aliases = new Array(size).fill(undefined);
+    this.values = new Array(size).fill(undefined);
   }
 
-  remember(id: string, value: V): void {
-    if (this.young.size >= this.half && !this.young.has(id)) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(id, value);
+  /** Remember `value` under `id` and, when given, a second id (the provider's response id). */
+  remember(id: string, value: V, alias?: string): void {
+    const i = this.next;
+    this.ids[i] = id;
+    this.aliases[i] = alias;
+    this.values[i] = value;
+    this.next = i + 1 === this.ids.length ? 0 : i + 1;
+    if (this.filled < this.ids.length) this.filled++;
   }
 
   recall(id: string): V | undefined {
-    const young = this.young.get(id);
-    if (young !== undefined) return young;
-    const old = this.old.get(id);
-    if (old !== undefined) {
-      // Feedback refreshes the call: more feedback on it is likely.
-      this.old.delete(id);
-      this.remember(id, old);
+    const size = this.ids.length;
+    for (let k = 1; k <= this.filled; k++) {
+      const i = (this.next - k + size) % size;
+      if (this.ids[i] === id || this.aliases[i] === id) {
+        const value = this.values[i] as V;
+        // Feedback refreshes the call: more feedback on it is likely.
+        if (k > 1) this.remember(this.ids[i]!, value, this.aliases[i]);
+        return value;
+      }
     }
-    return old;
+    return undefined;
   }
 
-  /** Entries held (an id may be counted in both generations until the old one is dropped). */
+  /** Slots in use. */
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.filled;
   }
 }

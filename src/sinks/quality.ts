@@ -14,6 +14,7 @@ import type { CallRecord } from '../record.js';
 import { ATTR, LABEL, QUALITY_LABEL, QUALITY_METRIC, QUALITY_SCORE_BUCKETS } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import { checkFeedback, correct, RecentCalls } from '../quality/feedback.js';
+import { Tree3 } from '../lib/tree3.js';
 import { costSnapshot, GroupStats, type CostSnapshot, type QualityGroupSnapshot } from '../quality/stats.js';
 import type { SegmentsSnapshot, SegmentTracker } from '../segments/segments.js';
 import type { MetricLabels, Sink } from './sink.js';
@@ -58,6 +59,9 @@ class Group {
   readonly stats: GroupStats;
   private readonly labels: Record<string, string> = {};
   private readonly children = new Map<string, Inc | Obs>();
+  private readonly costs = new Map<string, Inc | undefined>();
+  /** What the feedback memory holds for a call of this group without a segment (shared, not per call). */
+  readonly unsegmented: Remembered;
 
   constructor(
     provider: string,
@@ -66,6 +70,7 @@ class Group {
     private readonly metrics: ReturnType<typeof createMetrics> | undefined,
   ) {
     this.stats = new GroupStats(provider, model, route);
+    this.unsegmented = { group: this, segment: '' };
     // An empty value is left out, as Prometheus treats it as absent anyway.
     if (provider !== '') this.labels[LABEL.providerName] = provider;
     if (model !== '') this.labels[LABEL.requestModel] = model;
@@ -80,7 +85,11 @@ class Group {
   }
 
   cost(source: string): Inc | undefined {
-    return this.child(`cost\u0000${source}`, (m) => m.costUsd.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+    // Per call: looked up by the source alone, no key string built.
+    if (this.costs.has(source)) return this.costs.get(source);
+    const series = this.child(`cost\u0000${source}`, (m) => m.costUsd.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+    this.costs.set(source, series);
+    return series;
   }
 
   unknownCost(): Inc | undefined {
@@ -106,7 +115,8 @@ interface Remembered {
 export class QualitySink implements Sink {
   readonly name = 'quality';
   private readonly metrics: ReturnType<typeof createMetrics> | undefined;
-  private readonly groups = new Map<string, Group>();
+  private readonly groups = new Tree3<Group>();
+  private readonly groupList: Group[] = [];
   private readonly recent = new RecentCalls<Remembered>(RECENT_IDS);
   private readonly listeners: ((signal: QualitySignal) => void)[] = [];
 
@@ -128,9 +138,7 @@ export class QualitySink implements Sink {
   callEnded(record: CallRecord, labels: MetricLabels): void {
     const group = this.groupOf(labels.provider, labels.requestModel, record.context?.[ATTR.httpRoute]);
     const segment = record.segment ?? '';
-    const remembered: Remembered = { group, segment };
-    this.recent.remember(record.id, remembered);
-    if (record.responseId !== undefined && record.responseId !== '') this.recent.remember(record.responseId, remembered);
+    this.recent.remember(record.id, segment === '' ? group.unsegmented : { group, segment }, record.responseId);
 
     const cost = record.cost;
     if (cost !== undefined) {
@@ -173,12 +181,12 @@ export class QualitySink implements Sink {
   }
 
   cost(): CostSnapshot {
-    return costSnapshot([...this.groups.values()].map((g) => g.stats));
+    return costSnapshot(this.groupList.map((g) => g.stats));
   }
 
   quality(): QualityGroupSnapshot[] {
     const out: QualityGroupSnapshot[] = [];
-    for (const g of this.groups.values()) if (g.stats.hasQuality()) out.push(g.stats.qualitySnapshot());
+    for (const g of this.groupList) if (g.stats.hasQuality()) out.push(g.stats.qualitySnapshot());
     return out;
   }
 
@@ -203,9 +211,11 @@ export class QualitySink implements Sink {
   /** Provider and model come guarded (MetricLabels); the route was guarded by the Express middleware, and again here. */
   private groupOf(provider: string, model: string, rawRoute: string | undefined): Group {
     const route = this.guard.value(LABEL.httpRoute, rawRoute);
-    const key = `${provider}\u0000${model}\u0000${route}`;
-    let group = this.groups.get(key);
-    if (group === undefined) this.groups.set(key, (group = new Group(provider, model, route, this.metrics)));
+    let group = this.groups.get(provider, model, route);
+    if (group === undefined) {
+      group = this.groups.set(provider, model, route, new Group(provider, model, route, this.metrics));
+      this.groupList.push(group);
+    }
     return group;
   }
 }
