@@ -21,6 +21,7 @@
 import type { Call, CallRecord, RequestParams } from '../record.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
+import { setNumberParam } from '../lib/set-number-param.js';
 import type { InstrumentContext } from './openai.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import type { MethodTree, MethodWrapper } from './proxy.js';
@@ -43,19 +44,14 @@ export function anthropicMethods(client: any, ctx: InstrumentContext, provider: 
   return tree;
 }
 
-const number = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
 /** The `gen_ai.request.*` parameters of a Messages request body. */
 export function readAnthropicParams(body: any): RequestParams {
   if (body === null || typeof body !== 'object') return {};
   const params: RequestParams = {};
-  const set = <K extends keyof RequestParams>(key: K, value: RequestParams[K] | undefined) => {
-    if (value !== undefined) params[key] = value;
-  };
-  set('temperature', number(body.temperature));
-  set('topP', number(body.top_p));
-  set('topK', number(body.top_k));
-  set('maxTokens', number(body.max_tokens));
+  setNumberParam(params, 'temperature', body.temperature);
+  setNumberParam(params, 'topP', body.top_p);
+  setNumberParam(params, 'topK', body.top_k);
+  setNumberParam(params, 'maxTokens', body.max_tokens);
   if (Array.isArray(body.stop_sequences)) params.stopSequences = body.stop_sequences.filter((s: unknown) => typeof s === 'string');
   return params;
 }

@@ -12,6 +12,7 @@
 import type { Call, CallRecord, RequestParams } from '../record.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
+import { setNumberParam } from '../lib/set-number-param.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import type { MethodTree, MethodWrapper } from './proxy.js';
 import { HIDE, META, OUTPUT, type ChunkKind, type FaultReporter } from './stream.js';
@@ -28,22 +29,17 @@ export interface InstrumentContext {
   readonly readRequestParams: boolean;
 }
 
-const number = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
 /** The `gen_ai.request.*` parameters of an OpenAI-style request body. */
 export function readParams(body: any): RequestParams {
   if (body === null || typeof body !== 'object') return {};
   const params: RequestParams = {};
-  const set = <K extends keyof RequestParams>(key: K, value: RequestParams[K] | undefined) => {
-    if (value !== undefined) params[key] = value;
-  };
-  set('temperature', number(body.temperature));
-  set('topP', number(body.top_p));
-  set('maxTokens', number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens));
-  set('frequencyPenalty', number(body.frequency_penalty));
-  set('presencePenalty', number(body.presence_penalty));
-  set('seed', number(body.seed));
-  set('choiceCount', number(body.n));
+  setNumberParam(params, 'temperature', body.temperature);
+  setNumberParam(params, 'topP', body.top_p);
+  setNumberParam(params, 'maxTokens', body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens);
+  setNumberParam(params, 'frequencyPenalty', body.frequency_penalty);
+  setNumberParam(params, 'presencePenalty', body.presence_penalty);
+  setNumberParam(params, 'seed', body.seed);
+  setNumberParam(params, 'choiceCount', body.n);
   if (typeof body.stop === 'string') params.stopSequences = [body.stop];
   else if (Array.isArray(body.stop)) params.stopSequences = body.stop.filter((s: unknown) => typeof s === 'string');
   if (typeof body.encoding_format === 'string') params.encodingFormats = [body.encoding_format];

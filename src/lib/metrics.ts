@@ -50,11 +50,8 @@ export class CounterSeries {
   }
 }
 
-export class Counter extends Metric<CounterSeries> {
-  readonly type = 'counter';
-  protected create(): CounterSeries {
-    return new CounterSeries();
-  }
+/** A metric whose series each hold one value (counters and gauges). */
+abstract class ValueMetric<S extends { value: number }> extends Metric<S> {
   async get() {
     return {
       name: this.name,
@@ -66,6 +63,13 @@ export class Counter extends Metric<CounterSeries> {
   }
   reset(): void {
     for (const { series } of this.all) series.value = 0;
+  }
+}
+
+export class Counter extends ValueMetric<CounterSeries> {
+  readonly type = 'counter';
+  protected create(): CounterSeries {
+    return new CounterSeries();
   }
 }
 
@@ -82,22 +86,10 @@ export class GaugeSeries {
   }
 }
 
-export class Gauge extends Metric<GaugeSeries> {
+export class Gauge extends ValueMetric<GaugeSeries> {
   readonly type = 'gauge';
   protected create(): GaugeSeries {
     return new GaugeSeries();
-  }
-  async get() {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values: this.all.map(({ labels, series }) => ({ labels, value: series.value })),
-    };
-  }
-  reset(): void {
-    for (const { series } of this.all) series.value = 0;
   }
 }
 
