@@ -23,10 +23,12 @@ import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
 import { setNumberParam } from '../lib/set-number-param.js';
 import type { InstrumentContext } from './openai.js';
-import { observeResult, type ResponseReader } from './promise.js';
-import type { MethodTree, MethodWrapper } from './proxy.js';
+import type { ResponseReader } from './promise.js';
+import type { MethodTree } from './proxy.js';
+import { observeCreate } from './observe-create.js';
+import { readIdentity } from './read-identity.js';
 import { META, OUTPUT, type ChunkKind } from './stream.js';
-import { inferProvider, serverOf, type Server } from './provider.js';
+import { inferProvider, serverOf } from './provider.js';
 
 /** True when a client looks like an `@anthropic-ai/sdk` client: `messages.create`, and no `chat.completions`. */
 export function isAnthropicClient(client: any): boolean {
@@ -37,7 +39,7 @@ export function isAnthropicClient(client: any): boolean {
 export function anthropicMethods(client: any, ctx: InstrumentContext, provider: string | undefined): MethodTree {
   const server = serverOf(client?.baseURL);
   const name = provider ?? inferProvider(client?.baseURL, 'anthropic');
-  const create = observeMessagesCreate(ctx, name, server);
+  const create = observeCreate(ctx, { provider: name, operation: OPERATION.chat, server, reader: messagesReader, readParams: readAnthropicParams });
   const tree: MethodTree = { messages: { create } };
   // The beta resource answers in the same shapes; older SDKs have none.
   if (typeof client?.beta?.messages?.create === 'function') tree.beta = { messages: { create } };
@@ -56,38 +58,6 @@ export function readAnthropicParams(body: any): RequestParams {
   return params;
 }
 
-function observeMessagesCreate(ctx: InstrumentContext, provider: string, server: Server): MethodWrapper {
-  return (original, self) =>
-    function create(body: any, ...rest: unknown[]) {
-      // After shutdown the client is detached: calls go straight through.
-      if (!ctx.active) return original.call(self, body, ...rest);
-      let call: Call | undefined;
-      try {
-        const streaming = body?.stream === true;
-        call = ctx.startCall(provider, OPERATION.chat, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
-        call.record.serverAddress = server.address;
-        call.record.serverPort = server.port;
-        if (ctx.readRequestParams) call.record.request = readAnthropicParams(body);
-      } catch (error) {
-        ctx.fault('instrument', error);
-      }
-      if (call === undefined) return original.call(self, body, ...rest);
-      let result: unknown;
-      try {
-        result = original.call(self, body, ...rest);
-      } catch (error) {
-        // Whatever happens while recording it, the app gets the SDK's own error.
-        try {
-          call.end('failed', error);
-        } catch (monitorError) {
-          ctx.fault('instrument', monitorError);
-        }
-        throw error;
-      }
-      return observeResult(result, call, messagesReader, ctx.fault);
-    };
-}
-
 // ---- Reader --------------------------------------------------------------------------------------
 
 /** Input-side usage: present on `message_start` and on every `message_delta` of today's API (null there when unknown). */
@@ -100,11 +70,6 @@ function readInputUsage(record: CallRecord, usage: any): void {
 function readOutputUsage(record: CallRecord, usage: any): void {
   record.outputTokens = reported(usage.output_tokens) ?? record.outputTokens;
   record.reasoningTokens = reported(usage.output_tokens_details?.thinking_tokens) ?? record.reasoningTokens;
-}
-
-function readIdentity(record: CallRecord, message: any): void {
-  if (record.responseModel === undefined && typeof message.model === 'string' && message.model !== '') record.responseModel = message.model;
-  if (record.responseId === undefined && typeof message.id === 'string') record.responseId = message.id;
 }
 
 function setStopReason(record: CallRecord, reason: unknown): void {

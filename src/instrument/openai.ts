@@ -13,8 +13,10 @@ import type { Call, CallRecord, RequestParams } from '../record.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
 import { setNumberParam } from '../lib/set-number-param.js';
-import { observeResult, type ResponseReader } from './promise.js';
-import type { MethodTree, MethodWrapper } from './proxy.js';
+import type { ResponseReader } from './promise.js';
+import type { MethodTree } from './proxy.js';
+import { observeCreate } from './observe-create.js';
+import { readIdentity } from './read-identity.js';
 import { HIDE, META, OUTPUT, type ChunkKind, type FaultReporter } from './stream.js';
 import { inferProvider, serverOf } from './provider.js';
 
@@ -56,7 +58,7 @@ export function openAIMethods(client: any, ctx: InstrumentContext, provider: str
   const server = serverOf(client?.baseURL);
   const name = provider ?? inferProvider(client?.baseURL, 'openai');
   const observe = (operation: string, reader: ResponseReader, streamUsage: boolean) =>
-    observeCreate(ctx, name, operation, reader, server, streamUsage);
+    observeCreate(ctx, { provider: name, operation, server, reader, readParams, prepare: streamUsage ? askForStreamUsage(ctx) : undefined });
   return {
     chat: { completions: { create: observe(OPERATION.chat, chatReader, true) } },
     completions: { create: observe(OPERATION.textCompletion, completionReader, true) },
@@ -65,44 +67,13 @@ export function openAIMethods(client: any, ctx: InstrumentContext, provider: str
   };
 }
 
-function observeCreate(
-  ctx: InstrumentContext,
-  provider: string,
-  operation: string,
-  reader: ResponseReader,
-  server: { address: string | undefined; port: number | undefined },
-  streamUsage: boolean,
-): MethodWrapper {
-  return (original, self) =>
-    function create(body: any, ...rest: unknown[]) {
-      // After shutdown the client is detached: calls go straight through.
-      if (!ctx.active) return original.call(self, body, ...rest);
-      let call: Call | undefined;
-      let sent = body;
-      try {
-        const streaming = body?.stream === true;
-        call = ctx.startCall(provider, operation, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
-        call.record.serverAddress = server.address;
-        call.record.serverPort = server.port;
-        if (ctx.readRequestParams) call.record.request = readParams(body);
-        if (streaming && streamUsage && ctx.includeStreamUsage && body.stream_options?.include_usage !== true) {
-          // A copy: the app's own request object is never changed.
-          sent = { ...body, stream_options: { ...body.stream_options, include_usage: true } };
-          call.hideUsageChunk = true;
-        }
-      } catch (error) {
-        ctx.fault('instrument', error);
-      }
-      if (call === undefined) return original.call(self, body, ...rest);
-      let result: unknown;
-      try {
-        result = original.call(self, sent, ...rest);
-      } catch (error) {
-        call.end('failed', error);
-        throw error;
-      }
-      return observeResult(result, call, reader, ctx.fault);
-    };
+/** With `tokens.includeStreamUsage`: ask a stream that did not ask for usage to report it, on a copy. */
+function askForStreamUsage(ctx: InstrumentContext): (body: any, call: Call) => any {
+  return (body, call) => {
+    if (!call.record.streaming || !ctx.includeStreamUsage || body.stream_options?.include_usage === true) return body;
+    call.hideUsageChunk = true;
+    return { ...body, stream_options: { ...body.stream_options, include_usage: true } };
+  };
 }
 
 // ---- Readers: one per operation ----------------------------------------------------------------
@@ -114,11 +85,6 @@ function readCompletionUsage(record: CallRecord, usage: any): void {
   record.outputTokens = reported(usage.completion_tokens) ?? record.outputTokens;
   record.cachedInputTokens = reported(usage.prompt_tokens_details?.cached_tokens) ?? record.cachedInputTokens;
   record.reasoningTokens = reported(usage.completion_tokens_details?.reasoning_tokens) ?? record.reasoningTokens;
-}
-
-function readIdentity(record: CallRecord, data: any): void {
-  if (record.responseModel === undefined && typeof data.model === 'string' && data.model !== '') record.responseModel = data.model;
-  if (record.responseId === undefined && typeof data.id === 'string') record.responseId = data.id;
 }
 
 /**
