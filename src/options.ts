@@ -11,6 +11,9 @@ import {
   type ResolvedPrivacyCostQuality,
 } from './quality/options.js';
 import { resolveDetectOptions, type DetectOptions, type ResolvedDetectOptions } from './detect/options.js';
+import { describeValue, optionFailure, type OptionFailure } from './lib/option-error.js';
+
+const fail: OptionFailure = optionFailure('createMonitor');
 
 export interface TokenOptions {
   /**
@@ -166,10 +169,10 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
 export function resolveWrapOptions(options: WrapOptions | undefined): WrapOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`wrap: options must be an object, got ${describe(options)}`);
+    throw new TypeError(`wrap: options must be an object, got ${describeValue(options)}`);
   }
   if (options.provider !== undefined && (typeof options.provider !== 'string' || options.provider === '')) {
-    throw new TypeError(`wrap: option "provider" must be a non-empty string, got ${describe(options.provider)}`);
+    throw new TypeError(`wrap: option "provider" must be a non-empty string, got ${describeValue(options.provider)}`);
   }
   return options;
 }
@@ -178,18 +181,6 @@ function objectOption<T extends object>(name: string, value: T | undefined): Par
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(name, 'an object', value);
   return value;
-}
-
-function fail(name: string, expected: string, got: unknown): never {
-  throw new TypeError(`createMonitor: option "${name}" must be ${expected}, got ${describe(got)}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
 }
 
 // ---- otel -----------------------------------------------------------------------------------------

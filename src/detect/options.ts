@@ -5,6 +5,9 @@
 import { resolveDetectorOptions, type Direction } from './detector.js';
 import { resolveDriftOptions, type DriftOptions } from './drift.js';
 import { CALL_SIGNALS, RESOURCE_SIGNALS } from './signals.js';
+import { optionFailure, type OptionFailure } from '../lib/option-error.js';
+
+const fail: OptionFailure = optionFailure('createMonitor');
 
 /** Settings of a signal the app observes with `monitor.observe` (or of a built-in numeric signal). */
 export interface SignalOptions {
@@ -135,7 +138,3 @@ export function resolveDetectOptions(value: boolean | DetectOptions | undefined)
   };
 }
 
-function fail(name: string, expected: string, got: unknown): never {
-  const described = typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got === 'object' ? 'an object' : String(got);
-  throw new TypeError(`createMonitor: option "${name}" must be ${expected}, got ${described}`);
-}

@@ -3,6 +3,9 @@
  * option into a TypeError naming it, when the middleware is created rather than on the first request.
  */
 import type { IncomingMessage } from 'node:http';
+import { describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
+
+const fail: OptionFailure = optionFailure('express');
 
 /**
  * The parts of an Express request (4 and 5) the middleware reads. Express's own `Request` fits it, so
@@ -56,7 +59,7 @@ const KNOWN = ['attributes', 'serverTiming', 'metricsPath', 'dashboardPath', 'gu
 export function resolveExpressOptions<Req extends IncomingMessage>(options: ExpressOptions<Req> | undefined): ResolvedExpressOptions<Req> {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`express: options must be an object, got ${describe(options)}`);
+    throw new TypeError(`express: options must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.includes(key)) throw new TypeError(`express: unknown option "${key}" (known: ${KNOWN.join(', ')})`);
@@ -92,15 +95,3 @@ function checkPath(name: string, path: unknown): void {
   }
 }
 
-function fail(name: string, expected: string, got: unknown): never {
-  throw new TypeError(`express: option "${name}" must be ${expected}, got ${describe(got)}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}

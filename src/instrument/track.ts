@@ -23,6 +23,7 @@ import { reported } from '../tokens/usage.js';
 import type { InstrumentContext } from './openai.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import { isAsyncIterable, OUTPUT, tapStream, type ChunkKind } from './stream.js';
+import { describeValue } from '../lib/option-error.js';
 
 /** Token counts a `readUsage` callback read from a result or a chunk. Each is marked `reported`. */
 export interface TrackUsage {
@@ -54,20 +55,20 @@ const KNOWN = new Set(['provider', 'operation', 'model', 'readUsage', 'readModel
 
 /** Validate the arguments of `track`. Throws a TypeError naming the first bad one. */
 export function resolveTrackOptions(fn: unknown, options: TrackOptions | undefined): TrackOptions {
-  if (typeof fn !== 'function') throw new TypeError(`track: expected a function to track, got ${describe(fn)}`);
+  if (typeof fn !== 'function') throw new TypeError(`track: expected a function to track, got ${describeValue(fn)}`);
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`track: options must be an object with provider, operation and model, got ${describe(options)}`);
+    throw new TypeError(`track: options must be an object with provider, operation and model, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`track: unknown option "${key}" (known: ${[...KNOWN].join(', ')})`);
   }
   for (const key of ['provider', 'operation', 'model'] as const) {
     const value = options[key];
-    if (typeof value !== 'string' || value === '') throw new TypeError(`track: option "${key}" must be a non-empty string, got ${describe(value)}`);
+    if (typeof value !== 'string' || value === '') throw new TypeError(`track: option "${key}" must be a non-empty string, got ${describeValue(value)}`);
   }
   for (const key of ['readUsage', 'readModel'] as const) {
     const value = options[key];
-    if (value !== undefined && typeof value !== 'function') throw new TypeError(`track: option "${key}" must be a function, got ${describe(value)}`);
+    if (value !== undefined && typeof value !== 'function') throw new TypeError(`track: option "${key}" must be a function, got ${describeValue(value)}`);
   }
   return options;
 }
@@ -240,10 +241,3 @@ function trackReader(options: TrackOptions, fault: InstrumentContext['fault']): 
   };
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}

@@ -8,6 +8,9 @@ import type { ModelPrice } from '../cost/prices.js';
 import type { RedactOptions } from '../privacy/redact.js';
 import { USER_ID_ATTRIBUTES } from '../privacy/hash.js';
 import { BUILT_IN_EVALUATORS, type EvaluationInput, type Evaluator, type Verdict } from './evaluators.js';
+import { describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
+
+const fail: OptionFailure = optionFailure('createMonitor');
 
 export interface CaptureOptions {
   /**
@@ -141,7 +144,7 @@ function resolveCapture(capture: CaptureOptions | undefined): ResolvedCapture | 
 function resolveHashKey(key: string | undefined): string | undefined {
   if (key !== undefined && (typeof key !== 'string' || key.length < 16)) {
     // Never echo a key, even a short one.
-    const got = typeof key === 'string' ? `a string of ${key.length} characters` : describe(key);
+    const got = typeof key === 'string' ? `a string of ${key.length} characters` : describeValue(key);
     throw new TypeError(`createMonitor: option "hashKey" must be a string of at least 16 characters, got ${got}`);
   }
   return key;
@@ -243,15 +246,3 @@ function isPlainObject(value: unknown): value is Record<string, any> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function fail(name: string, expected: string, got: unknown): never {
-  throw new TypeError(`createMonitor: option "${name}" must be ${expected}, got ${describe(got)}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
