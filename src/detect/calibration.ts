@@ -11,7 +11,14 @@
  * Below a high level u (the level the top `tailShare` of past surprises exceed), P̂ is the empirical
  * frequency; above it, the peaks-over-threshold tail P̂ = share(u) · exp(-(L - u) / β), with β the
  * mean excess over u (at least 1, the slope of a well-calibrated surprise, so a normal signal keeps
- * its model's calibration). Because it only ever lowers a surprise, it never adds false alarms.
+ * its model's calibration), except that the tail never calls a surprise rarer than the share of the
+ * history that reached its grid level, once three or more recent surprises did: a level the stream
+ * has reached repeatedly (a recurring spike) is known, not extrapolated. Because it only ever lowers a
+ * surprise, it never adds false alarms.
+ *
+ * A surprise enters the history `delay` observations after it was judged: a statistic over a sliding
+ * window is compared only with windows that share none of its values, so a rising incident does not
+ * teach the tail its own growth (the mean excess chasing it) before it is reported.
  *
  * The idea is Numenta's anomaly likelihood (Ahmad et al. 2017, "Unsupervised real-time anomaly
  * detection for streaming data", Neurocomputing 262), with the tail of the streaming POT of Siffer
@@ -42,31 +49,66 @@ export class SurpriseCalibrator {
   private tailLevel = LEVELS - 1;
   private excess = 1;
   private sinceTail = 0;
+  /** Surprises judged but not yet counted (a ring of `delay`). */
+  private readonly pending: Float64Array;
+  private pendingNext = 0;
+  private pendingFill = 0;
 
+  /**
+   * `horizon`: observations over which the history is forgotten; `delay`: observations a surprise waits
+   * before it is counted (the length of the window a sliding statistic spans).
+   */
   constructor(
     horizon: number,
+    delay = 0,
     private readonly tailShare = 0.02,
   ) {
     // Forgetting by giving each new observation a growing weight, renormalised now and then, so an
     // update touches only the levels it reached, not every counter.
     this.growth = 1 / (1 - 1 / horizon);
+    this.pending = new Float64Array(delay);
   }
 
-  /** The calibrated surprise of L (nats), and L counted into the history. */
+  /**
+   * The calibrated surprise of L (nats): no more than the history says it is, min(L, rarity(L)); L is
+   * counted into the history (`delay` observations later).
+   */
   calibrate(surprise: number): number {
-    let calibrated = surprise;
+    const rarity = this.rarity(surprise);
+    return rarity < surprise ? rarity : surprise;
+  }
+
+  /**
+   * How rare the history says L is, -ln P̂(surprise ≥ L) (Infinity while the history is empty), and L
+   * counted into it: for a statistic ranked only against its own past, not a calibrated surprise itself.
+   */
+  rarity(surprise: number): number {
+    let rarity = surprise > BASE ? Infinity : surprise;
     if (surprise > BASE && this.total > 0) {
       const u = levelValue(this.tailLevel);
-      let empirical: number;
+      const reached = this.counts[levelOf(surprise)];
       if (surprise > u) {
-        empirical = -Math.log(this.counts[this.tailLevel] / this.total) + (surprise - u) / this.excess;
+        rarity = -Math.log(this.counts[this.tailLevel] / this.total) + (surprise - u) / this.excess;
+        // A level reached three times before (more than two observations' worth: counts are weights,
+        // older ones weighing less than the newest's `weight`) is as rare as it has been, not rarer:
+        // one or two earlier occurrences could have been the only incidents.
+        if (reached > 2 * this.weight) {
+          const observed = -Math.log(reached / this.total);
+          if (observed < rarity) rarity = observed;
+        }
       } else {
-        empirical = -Math.log(this.counts[levelOf(surprise)] / this.total);
+        rarity = -Math.log(reached / this.total);
       }
-      if (empirical < calibrated) calibrated = empirical;
     }
-    this.count(surprise);
-    return calibrated;
+    const pending = this.pending;
+    if (pending.length === 0) this.count(surprise);
+    else {
+      if (this.pendingFill === pending.length) this.count(pending[this.pendingNext]);
+      else this.pendingFill++;
+      pending[this.pendingNext] = surprise;
+      this.pendingNext = this.pendingNext + 1 === pending.length ? 0 : this.pendingNext + 1;
+    }
+    return rarity;
   }
 
   reset(): void {
@@ -76,6 +118,9 @@ export class SurpriseCalibrator {
     this.tailLevel = LEVELS - 1;
     this.excess = 1;
     this.sinceTail = 0;
+    this.pending.fill(0);
+    this.pendingNext = 0;
+    this.pendingFill = 0;
   }
 
   private count(surprise: number): void {

@@ -24,8 +24,8 @@ export interface DetectorResult {
   anomaly: boolean;
 }
 
-/** Why a detector alerted. */
-export type AlertReason = 'point' | 'level_up' | 'level_down' | 'variance' | 'rate' | 'none';
+/** Why a detector alerted (`range`: beyond every value seen, the `series` detector's only). */
+export type AlertReason = 'point' | 'level_up' | 'level_down' | 'variance' | 'rate' | 'range' | 'none';
 
 export type Direction = 'both' | 'up' | 'down';
 

@@ -12,13 +12,23 @@
  *   judged by that model: a value either forecast explains is not an anomaly.
  * - Surprise L = -ln p of the forecast error, standardised by the model's own error scale (a robust
  *   mean absolute error followed over 4 × `memory`).
+ * - The point statistic is also ranked by the error's size on the fixed scale of the warm-up, against
+ *   the history of such sizes, and the lower of the two counts: as the error scale narrows after a
+ *   noisy start, the same daily spike is more standard errors away each day and would be a new
+ *   record of surprise, while its size says it is not new.
  * - Two statistics, each with half the false-alarm budget: the surprise of this value, and the mean
- *   surprise of the last 20 values (a burst of moderately odd values: spikes getting denser, a
- *   noisier stretch, a level shift), whose surprise is 20 (m - 1 - ln m), the Chernoff bound for a
- *   mean of 20 unit-exponential surprises.
+ *   surprise of the last 30 values (a burst of moderately odd values: spikes getting denser, a
+ *   noisier stretch, a level shift), whose surprise is 30 (m - 1 - ln m), the Chernoff bound for a
+ *   mean of 30 unit-exponential surprises.
  * - Each goes through the likelihood stage (calibration.ts): compared with this series' own history
  *   of such surprises, so a series with daily bursts does not alert on every burst. The warm-up is
- *   replayed through the models once they are fitted, so the history starts with the warm-up's.
+ *   replayed through the models once they are fitted, so the history starts with the warm-up's. A
+ *   window's statistic enters its history only once the window has slid past it, so it is compared
+ *   with windows that share none of its values.
+ * - Out of range: a value beyond every value seen since the start by more than 5% of their range
+ *   (the "spatial anomaly" rule of NAB's HTM detector) and by more than one standard deviation of the
+ *   series around its level scores 1 (reason `range`), whatever the models say: a level the series
+ *   has never been near is news even when the recent values lead to it.
  *
  * Score and alerting as every detector (detector.ts). The ideas: Numenta's HTM anomaly likelihood
  * (Ahmad et al. 2017) for the short-window average of surprises against their long-run distribution,
@@ -40,13 +50,15 @@ export interface SeriesOptions extends DetectorOptions {
 
 const DAY_MS = 86_400_000;
 /** Values in the mean-surprise window. */
-const WINDOW = 20;
+const WINDOW = 30;
 /** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
 const WINDOW_CAP = 30;
 /** How much lower the seasonal model's recent surprise must be for it to be used. */
 const SEASONAL_ADVANTAGE = 0.8;
 const CALIBRATION_HORIZON = 100_000;
 const MEAN_AD_TO_SD = 1.2533;
+/** A value beyond every value seen by more than this share of their range is out of range (NAB's HTM detector's). */
+const RANGE_TOLERANCE = 0.05;
 
 /** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
 class ErrorScale {
@@ -92,9 +104,16 @@ export class SeriesDetector extends StreamingDetector {
   private windowNext = 0;
   private windowFill = 0;
   private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
-  private readonly windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  /** Windows enter its history once they no longer overlap the current one. */
+  private readonly windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, WINDOW);
+  /** The history of the point errors' sizes, as surprises on the fixed scale of the warm-up. */
+  private readonly sizeCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  private sizeScale = 1;
   private lastForecast = NaN;
   private time = NaN;
+  // The range of every value seen since the start (working scale)
+  private min = Infinity;
+  private max = -Infinity;
 
   constructor(options?: SeriesOptions) {
     super(options);
@@ -130,6 +149,10 @@ export class SeriesDetector extends StreamingDetector {
 
   protected evidence(value: number): number {
     const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
+    const min = this.min;
+    const max = this.max;
+    if (y < min) this.min = y;
+    if (y > max) this.max = y;
     if (!this.ready) {
       this.warm.push(y);
       this.warmTimes.push(this.time);
@@ -137,7 +160,19 @@ export class SeriesDetector extends StreamingDetector {
       this.fit();
       return -1;
     }
-    return this.step(y) / this.lnBudget;
+    const surprise = this.step(y);
+    if (max > min) {
+      // Beyond the range by 5% of it and by one standard deviation of the series around its level: on a
+      // stationary series the range's records come ever rarer, and one a short warm-up's narrow range
+      // would call out (a value at 2.5σ after 60 values) is not news.
+      const byRange = RANGE_TOLERANCE * (max - min);
+      const tolerance = byRange > this.spreadSd ? byRange : this.spreadSd;
+      if (y > max + tolerance || y < min - tolerance) {
+        this.reason = 'range';
+        return Infinity;
+      }
+    }
+    return surprise / this.lnBudget;
   }
 
   /** One value through the models: their updates, and the surprise in nats after calibration. */
@@ -172,6 +207,11 @@ export class SeriesDetector extends StreamingDetector {
 
     const surprise = -logTailFor(direction, z);
     let best = this.pointCalibrator.calibrate(surprise);
+    // An error of a size this series has often shown is not an anomaly, however many of today's
+    // standard errors it is (the error scale narrows after a noisy start: the same daily spike would
+    // become a new record of surprise every day).
+    const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale));
+    if (size < best) best = size;
     let reason: AlertReason = 'point';
     const capped = surprise < WINDOW_CAP ? surprise : WINDOW_CAP;
     this.windowSum += capped - this.window[this.windowNext];
@@ -245,6 +285,7 @@ export class SeriesDetector extends StreamingDetector {
     // Replay the warm-up through the fitted models so the calibrators start with its surprises; then
     // start the models from the fit again, with the last day of the warm-up as the seasonal forecast.
     this.ready = true;
+    this.sizeScale = start.levelScale;
     const first = this.period > 0 ? this.period : 1;
     this.restartModels(start, seasonScale, w.slice(0, first));
     for (let i = first; i < n; i++) this.step(w[i]);
@@ -303,6 +344,9 @@ export class SeriesDetector extends StreamingDetector {
     this.windowFill = 0;
     this.pointCalibrator.reset();
     this.windowCalibrator.reset();
+    this.sizeCalibrator.reset();
     this.lastForecast = NaN;
+    this.min = Infinity;
+    this.max = -Infinity;
   }
 }

@@ -48,7 +48,7 @@ describe('llm-vitals backtest', () => {
     expect(rows[401]).toMatch(/^2014-04-02 09:20:00,60,(1|0\.9\d+)$/);
     // The rows of the same incident that follow the alert score 0 (--raw would show them).
     expect(scores.slice(401, 431).every((s) => s === 0)).toBe(true);
-    expect(stderr).toMatch(/^500 rows \(column "value"\), detector series: 1 alert\n {2}2014-04-02 09:20:00 {2}value 60 {2}score (1\.000|0\.9\d+) {2}\(point\)\nwrote /);
+    expect(stderr).toMatch(/^500 rows \(column "value"\), detector series: 1 alert\n {2}2014-04-02 09:20:00 {2}value 60 {2}score 1\.000 {2}\(range\)\nwrote /);
   });
 
   it('writes to stdout without --out, and the raw scores with --raw', async () => {

@@ -225,11 +225,19 @@ describe('the time-series detector', () => {
     expect(alerts[0]).toBeLessThan(110);
   });
 
-  it('without timestamps (or period: false) it has no seasonal model, and the daily steps alert', () => {
+  it('without timestamps (or period: false) it has no seasonal model: the daily step is not foreseen', () => {
+    const seasonal = new SeriesDetector({ warmup: 600 });
+    const plain = new SeriesDetector({ warmup: 600, period: false });
     const g = normal(42);
-    const detector = new SeriesDetector({ warmup: 600, period: false });
-    const alerts = run(detector, 288 * 10, (i) => daily(g, i)).filter((i) => i >= 600);
-    expect(alerts.length).toBeGreaterThan(0);
+    for (let i = 0; i <= 288 * 10 + 96; i++) {
+      const value = daily(g, i);
+      seasonal.update(value, i * FIVE_MINUTES);
+      plain.update(value, i * FIVE_MINUTES);
+    }
+    // Row 96 of the day: the high begins. The seasonal model expected it (yesterday's value); the
+    // level model expected the night's level from the previous value.
+    expect(seasonal.expected()).toBeGreaterThan(70);
+    expect(plain.expected()).toBeLessThan(30);
   });
 
   it('is quiet on a strongly autocorrelated series and finds a jump in it', () => {
@@ -249,6 +257,30 @@ describe('the time-series detector', () => {
     // The first bursts after the warm-up may alert; once they are history, they do not.
     expect(alerts.filter((i) => i >= 3000)).toHaveLength(0);
     expect(detector.update(10 + 60, 6000).anomaly).toBe(true);
+  });
+
+  it('scores a value beyond everything seen (by 5% of the range and one standard deviation) 1, as `range`', () => {
+    const g = uniform(45);
+    const detector = new SeriesDetector({ warmup: 100, period: false });
+    // Values in [10, 20): the range seen is about 10, the standard deviation about 2.9 (10 / √12), so
+    // the tolerance is the standard deviation.
+    const alerts = run(detector, 2000, () => 10 + 10 * g());
+    expect(alerts).toHaveLength(0);
+    // Beyond the maximum by more than 5% of the range but less than the standard deviation: not out of range.
+    const near = detector.update(22, 2000);
+    expect(near.score).toBeLessThan(0.5);
+    // 22 is now the maximum: beyond it by more than the standard deviation is out of range.
+    const beyond = detector.update(26, 2001);
+    expect(beyond.score).toBe(1);
+    expect(beyond.anomaly).toBe(true);
+    expect(detector.state().lastAlertReason).toBe('range');
+    // Below the minimum, after the cooldown: the rule works both ways.
+    run(detector, 40, () => 10 + 10 * g());
+    const below = detector.update(6.5, 3000);
+    expect(below.score).toBe(1);
+    expect(detector.state().lastAlertReason).toBe('range');
+    // The range now spans [6.5, 26]: 28 is within a standard deviation of its maximum.
+    expect(detector.update(28, 3001).score).toBeLessThan(1);
   });
 
   it('rejects a bad period', () => {
