@@ -39,26 +39,35 @@ async function calls(client: OpenAI, n: number): Promise<void> {
 
 describe('detectors in the monitor', () => {
   it('reports a latency spike as an anomaly, on the event, the record and the metrics', async () => {
-    // A short cooldown: on a loaded machine a warm-up call may itself be slow enough to alert, and the
-    // spike must not fall in that alert's cooldown.
-    const { client, anomalies, rec } = setUp({ detect: { warmup: 20, cooldown: 1, drift: { reference: 30, window: 30, every: 10 } } });
+    // No cooldown: on a loaded machine a call just before the spike may itself be slow enough to alert,
+    // and the spike must not fall in that alert's cooldown.
+    const { client, anomalies, rec } = setUp({ detect: { warmup: 20, cooldown: 0, drift: { reference: 30, window: 30, every: 10 } } });
     await calls(client, 40);
-    // The spike stands well clear of the slowest warm-up call, however loaded the machine is.
-    const slowestWarmUp = Math.max(...(await rec.waitFor(40)).map((r) => r.duration));
+    let n = 40;
+    await rec.waitFor(n);
+    // On a loaded machine latencies may creep up enough for a level alert, after which the detector
+    // learns its baseline again: call on until it is watching.
+    const latencyPhase = () => monitor.snapshot().detectors!.groups[0].signals.latency.anomaly!.phase;
+    while (latencyPhase() !== 'watching' && n < 200) {
+      await calls(client, 1);
+      await rec.waitFor(++n);
+    }
+    // The spike stands well clear of the slowest earlier call, however loaded the machine is.
+    const slowestWarmUp = Math.max(...(await rec.waitFor(n)).map((r) => r.duration));
     const delay = Math.max(800, Math.ceil(10 * slowestWarmUp));
     server.enqueue({ delayBeforeHeadersMs: delay });
     await calls(client, 1);
-    const records = await rec.waitFor(41);
-    const slow = records[40];
+    const records = await rec.waitFor(n + 1);
+    const slow = records[n];
     expect(slow.duration).toBeGreaterThanOrEqual(delay - 10);
     const event = anomalies.find((e) => e.signal === 'latency' && e.recordId === slow.id);
-    expect(event).toBeDefined();
+    expect(event, JSON.stringify({ anomalies, durations: records.map((r) => Math.round(r.duration)) })).toBeDefined();
     expect(event).toMatchObject({
       kind: 'anomaly',
       signal: 'latency',
       labels: { provider: 'openai', model: 'gpt-4o-mini' },
       threshold: 0.5,
-      windows: { warmup: 20, memory: 500, cooldown: 1 },
+      windows: { warmup: 20, memory: 500, cooldown: 0 },
     });
     expect(event!.value).toBe(slow.duration);
     expect(event!.baseline!).toBeLessThan(slow.duration / 4);
@@ -113,7 +122,10 @@ describe('detectors in the monitor', () => {
     const group = detectors.groups.find((g) => g.labels.provider === 'openai')!;
     expect(group.labels).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
     expect(group.signals.latency.kind).toBe('numeric');
-    expect(group.signals.latency.anomaly).toMatchObject({ detector: 'combined', phase: 'watching', observations: 25 });
+    // Latency's phase depends on the machine's load (creeping latencies are a level alert, a slow call a
+    // point alert); output tokens are the same on every call.
+    expect(group.signals.latency.anomaly).toMatchObject({ detector: 'combined', observations: 25 });
+    expect(group.signals.output_tokens.anomaly).toMatchObject({ detector: 'combined', phase: 'watching', observations: 25, alerts: 0 });
     expect(group.signals.latency.drift).toMatchObject({ phase: 'collecting_reference', referenceSize: 25, currentSize: 25 });
     expect(group.signals.output_tokens.anomaly!.expected).toBeCloseTo(5, 5);
     expect(group.signals.error_rate.anomaly).toMatchObject({ detector: 'rate', phase: 'watching' });
