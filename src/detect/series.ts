@@ -160,14 +160,15 @@ export class SeriesDetector extends StreamingDetector {
       this.fit();
       return -1;
     }
+    // Beyond the range by 5% of it and by one standard deviation of the series around its level (as
+    // it was before this value): on a stationary series the range's records come ever rarer, and one
+    // a short warm-up's narrow range would call out (a value at 2.5σ after 60 values) is not news.
+    const byRange = RANGE_TOLERANCE * (max - min);
+    const tolerance = byRange > this.spreadSd ? byRange : this.spreadSd;
     const surprise = this.step(y);
     if (max > min) {
-      // Beyond the range by 5% of it and by one standard deviation of the series around its level: on a
-      // stationary series the range's records come ever rarer, and one a short warm-up's narrow range
-      // would call out (a value at 2.5σ after 60 values) is not news.
-      const byRange = RANGE_TOLERANCE * (max - min);
-      const tolerance = byRange > this.spreadSd ? byRange : this.spreadSd;
-      if (y > max + tolerance || y < min - tolerance) {
+      const direction = this.options.direction;
+      if ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance)) {
         this.reason = 'range';
         return Infinity;
       }

@@ -281,6 +281,12 @@ describe('the time-series detector', () => {
     expect(detector.state().lastAlertReason).toBe('range');
     // The range now spans [6.5, 26]: 28 is within a standard deviation of its maximum.
     expect(detector.update(28, 3001).score).toBeLessThan(1);
+    // With a direction, only that side counts.
+    const up = new SeriesDetector({ warmup: 100, period: false, direction: 'up' });
+    const h = uniform(46);
+    run(up, 2000, () => 10 + 10 * h());
+    expect(up.update(2, 2000).score).toBeLessThan(0.5);
+    expect(up.update(30, 2001).score).toBe(1);
   });
 
   it('rejects a bad period', () => {
