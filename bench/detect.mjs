@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadNab, probationLength, PROFILES, scoreCorpus } from './detect-nab.mjs';
+import { normal, uniform } from './random.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = resolve(process.env.LLM_VITALS_DIST ?? resolve(root, 'dist'));
@@ -32,38 +33,6 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const sectionArg = args.indexOf('--section');
 const only = sectionArg >= 0 ? args[sectionArg + 1] : undefined;
-
-// ---- seeded random numbers ----
-
-function uniform(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-function normal(seed) {
-  const u = uniform(seed);
-  let spare;
-  return () => {
-    if (spare !== undefined) {
-      const t = spare;
-      spare = undefined;
-      return t;
-    }
-    let a = 0;
-    while (a === 0) a = u();
-    const r = Math.sqrt(-2 * Math.log(a));
-    const angle = 2 * Math.PI * u();
-    spare = r * Math.sin(angle);
-    return r * Math.cos(angle);
-  };
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -8,23 +8,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMonitor, type CallRecord, type Monitor, type Sink } from '../../src/index.js';
+import { seededRandom } from '../../src/demo/server.js';
 import { samplesOf, valueOf } from '../support/exposition.js';
 
 const CALLS = 10_000;
 /** How many calls run at once. */
 const CONCURRENCY = 200;
-
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class RateLimited extends Error {
   readonly status = 429;
@@ -60,7 +49,8 @@ afterEach(async () => {
 
 describe('10,000 calls with a randomly failing sink', () => {
   it('returns every call its own value and adds every counter up exactly', async () => {
-    const rand = random(20_260_101);
+    // Seeded (mulberry32, the demo's generator), so a failure can be replayed.
+    const rand = seededRandom(20_260_101);
     let sinkThrows = 0;
     const flaky: Sink = {
       name: 'flaky',
