@@ -38,6 +38,8 @@ export class Baseline {
   ready = false;
   private readonly warm: Float64Array;
   private warmCount = 0;
+  /** Values the current warm-up fits on: `warmup`, or fewer when learning again after an alert. */
+  private warmTarget: number;
   private readonly memory: number;
   /** Values the estimate rests on (warm-up included), capped at `memory`. */
   private support = 0;
@@ -54,20 +56,21 @@ export class Baseline {
     private readonly minScale = 1e-9,
   ) {
     this.warm = new Float64Array(Math.max(1, warmup));
+    this.warmTarget = this.warm.length;
     this.memory = memory;
   }
 
   /** Count one value toward the warm-up; true when this value completed it. */
   learn(y: number): boolean {
     this.warm[this.warmCount++] = y;
-    if (this.warmCount < this.warm.length) return false;
+    if (this.warmCount < this.warmTarget) return false;
     this.fit();
     return true;
   }
 
   /** Values learnt so far during the warm-up. */
   get learnt(): number {
-    return this.ready ? this.warm.length : this.warmCount;
+    return this.ready ? this.warmTarget : this.warmCount;
   }
 
   /**
@@ -97,8 +100,13 @@ export class Baseline {
     this.scale = Math.max(Math.sqrt(variance), this.floor());
   }
 
-  /** Forget everything and warm up again (after a level shift was alerted: the new level is the new normal). */
-  restart(): void {
+  /**
+   * Forget everything and warm up again, on `values` values (at most `warmup`): after a level shift
+   * was alerted the new level is the new normal, and a shorter warm-up keeps the detector blind for
+   * less time (the predictive standardising makes up for the smaller fit).
+   */
+  restart(values = this.warm.length): void {
+    this.warmTarget = Math.max(1, Math.min(values, this.warm.length));
     this.warmCount = 0;
     this.ready = false;
   }
@@ -112,7 +120,7 @@ export class Baseline {
   }
 
   private fit(): void {
-    const n = this.warm.length;
+    const n = this.warmTarget;
     const m = median(this.warm, n);
     const deviations = new Float64Array(n);
     let absSum = 0;

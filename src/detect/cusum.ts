@@ -135,7 +135,7 @@ export class CusumDetector extends NumericDetector {
   }
 
   protected alerted(_reason: AlertReason): void {
-    this.restart();
+    this.relearn();
   }
 
   protected clear(): void {

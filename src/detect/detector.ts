@@ -175,6 +175,8 @@ export abstract class StreamingDetector implements Detector {
     this.observations++;
     const ratio = this.evidence(value);
     if (ratio < 0) {
+      // Learning again after an alert counts toward its cooldown: both are time after the alert.
+      if (this.cooldownLeft > 0) this.cooldownLeft--;
       this.warming = true;
       this.run = 0;
       result.score = this.lastScore = 0;

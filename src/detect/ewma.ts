@@ -55,7 +55,7 @@ export class EwmaDetector extends NumericDetector {
   }
 
   protected alerted(_reason: AlertReason): void {
-    this.restart();
+    this.relearn();
   }
 
   protected clear(): void {

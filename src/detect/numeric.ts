@@ -3,12 +3,21 @@
  * scale (linear, or ln(value + offset) for signals whose spread grows with their level), the warm-up
  * that fits the baseline, and the standardised residual z = (y - location) / scale each statistic is
  * built on.
+ *
+ * After a level or spread alert the baseline is learnt again (the new level is the new normal), from
+ * as many values as the cooldown lasts (at least 10, at most the warm-up): the cooldown is blind to
+ * new alerts anyway, so learning during it costs no extra blindness, and an incident that follows a
+ * shift soon after is not missed for want of a baseline.
  */
 import { Baseline } from './baseline.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 
+/** The fewest values a baseline is learnt again from after an alert (a median and MAD need a few). */
+const RELEARN_MIN = 10;
+
 export abstract class NumericDetector extends StreamingDetector {
   protected readonly baseline: Baseline;
+  private readonly relearnValues: number;
   private readonly logScale: boolean;
   private readonly logOffset: number;
 
@@ -17,6 +26,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.baseline = new Baseline(this.options.warmup, this.options.memory);
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
+    this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
   }
 
   expected(): number | undefined {
@@ -43,6 +53,12 @@ export abstract class NumericDetector extends StreamingDetector {
 
   protected restart(): void {
     this.baseline.restart();
+    this.clear();
+  }
+
+  /** After a level or spread alert: learn the baseline again, over the cooldown's length. */
+  protected relearn(): void {
+    this.baseline.restart(this.relearnValues);
     this.clear();
   }
 

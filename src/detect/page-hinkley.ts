@@ -67,7 +67,7 @@ export class PageHinkleyDetector extends NumericDetector {
   }
 
   protected alerted(_reason: AlertReason): void {
-    this.restart();
+    this.relearn();
   }
 
   protected clear(): void {

@@ -68,6 +68,28 @@ describe('the default (combined) detector', () => {
     expect(detector.expected()).toBeCloseTo(2, 0);
   });
 
+  it('learns the new level during the cooldown after a level alert, and watches again right after it', () => {
+    const g = normal(6);
+    const detector = new CombinedDetector({ warmup: 60, cooldown: 20 });
+    let at = 0;
+    while (!detector.update(50 + g() + (at >= 500 ? 3 : 0), at).anomaly) at++;
+    expect(at).toBeGreaterThanOrEqual(500);
+    expect(at).toBeLessThan(510);
+    expect(detector.state().lastAlertReason).toBe('level_up');
+    // Learnt again from the 20 values of the cooldown (not from a new 60-value warm-up, which
+    // would leave it blind 60 observations, then 20 more of cooldown).
+    expect(detector.state().phase).toBe('cooling_down');
+    for (let i = 1; i <= 20; i++) {
+      expect(detector.update(53 + g(), at + i).anomaly).toBe(false);
+      expect(detector.state().phase).toBe('warming_up');
+    }
+    expect(detector.expected()).toBeCloseTo(53, 0);
+    // A spike the next moment is caught, against the new baseline.
+    expect(detector.update(65, at + 21).anomaly).toBe(true);
+    expect(detector.state().lastAlertReason).toBe('point');
+    expect(detector.state().lastAlertTime).toBe(at + 21);
+  });
+
   it('finds one large spike as a point anomaly and keeps its baseline', () => {
     const g = normal(8);
     const detector = new CombinedDetector();
