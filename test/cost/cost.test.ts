@@ -3,16 +3,15 @@
  * the record, in `llm_vitals_cost_usd_total` (real prom-client exposition) and in the snapshot, with
  * the real `openai` client over HTTP to the local server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import OpenAI from 'openai';
-import { createMonitor, PRICES_CHECKED_AT, type CallRecord, type Monitor, type MonitorOptions } from '../../src/index.js';
+import { createMonitor, PRICES_CHECKED_AT, type CallRecord } from '../../src/index.js';
 import { PriceBook, undated, usdOf } from '../../src/cost/cost.js';
 import { PRICES } from '../../src/cost/prices.js';
-import { chatCompletion, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
-import { recorder } from '../support/records.js';
+import { chatCompletion } from '../support/openai-server.js';
+import { openAIFixture } from '../support/fixture.js';
 import { valueOf } from '../support/exposition.js';
 
 /** A record with just what pricing reads. */
@@ -127,120 +126,101 @@ describe('token arithmetic', () => {
 });
 
 describe('through the monitor', () => {
-  let server: OpenAITestServer;
-  let monitor: Monitor;
-  let rec: ReturnType<typeof recorder>;
-  let openai: OpenAI;
-
-  beforeAll(async () => {
-    server = await startOpenAIServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  afterEach(async () => {
-    await monitor?.shutdown();
-  });
-
-  function fresh(options: MonitorOptions = {}) {
-    monitor = createMonitor({ serviceName: 'cost', otel: false, resources: false, ...options });
-    rec = recorder(monitor);
-    openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }));
-  }
-  const chat = (model: string) => openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+  const t = openAIFixture({ serviceName: 'cost', otel: false, resources: false });
+  const chat = (model: string) => t.openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
 
   // The local server's usage: 11 prompt tokens (2 cached), 5 completion tokens (1 reasoning).
   const miniUsd = (9 * 0.15 + 2 * 0.075 + 5 * 0.6) / 1e6;
 
   it('puts the cost on the record, in llm_vitals_cost_usd_total and in the snapshot', async () => {
-    fresh();
+    t.fresh();
     await chat('gpt-4o-mini');
     await chat('gpt-4o-mini');
-    const records = await rec.waitFor(2);
+    const records = await t.rec.waitFor(2);
     expect(records[0].cost).toEqual({ usd: expect.closeTo(miniUsd, 15), source: 'price_table', priceKey: 'openai/gpt-4o-mini', pricesCheckedAt: PRICES_CHECKED_AT, tokens: 'reported' });
-    const text = await monitor.metrics();
+    const text = await t.monitor.metrics();
     expect(text).toContain('# TYPE llm_vitals_cost_usd_total counter');
     expect(valueOf(text, 'llm_vitals_cost_usd_total', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', source: 'reported' })).toBeCloseTo(
       2 * miniUsd,
       12,
     );
-    const cost = monitor.snapshot().cost!;
+    const cost = t.monitor.snapshot().cost!;
     expect(cost).toMatchObject({ pricedCalls: 2, unknownCostCalls: 0, estimatedUsd: 0, pricesCheckedAt: PRICES_CHECKED_AT });
     expect(cost.usd).toBeCloseTo(2 * miniUsd, 12);
     expect(cost.groups).toEqual([{ provider: 'openai', model: 'gpt-4o-mini', route: '', usd: cost.usd, estimatedUsd: 0, pricedCalls: 2, unknownCostCalls: 0 }]);
   });
 
   it('counts calls to a model without a price as unknown cost, never as 0', async () => {
-    fresh();
-    server.enqueue({ body: chatCompletion({ model: 'my-local-model' }) });
+    t.fresh();
+    t.server.enqueue({ body: chatCompletion({ model: 'my-local-model' }) });
     await chat('my-local-model');
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.cost).toMatchObject({ usd: undefined, source: 'unknown' });
-    const text = await monitor.metrics();
+    const text = await t.monitor.metrics();
     expect(valueOf(text, 'llm_vitals_cost_unknown_calls_total', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'my-local-model' })).toBe(1);
     expect(text).not.toMatch(/llm_vitals_cost_usd_total\{[^}]*my-local-model/);
-    expect(monitor.snapshot().cost).toMatchObject({ usd: 0, pricedCalls: 0, unknownCostCalls: 1 });
+    expect(t.monitor.snapshot().cost).toMatchObject({ usd: 0, pricedCalls: 0, unknownCostCalls: 1 });
   });
 
   it('labels a cost priced from estimated tokens `source="estimated"`', async () => {
-    fresh();
-    server.enqueue({ body: chatCompletion({ usage: null }) });
+    t.fresh();
+    t.server.enqueue({ body: chatCompletion({ usage: null }) });
     await chat('gpt-4o-mini');
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.inputTokens!.source).toBe('estimated');
     expect(r.cost).toMatchObject({ source: 'price_table', tokens: 'estimated' });
     expect(r.cost!.usd).toBeCloseTo((r.inputTokens!.count * 0.15 + r.outputTokens!.count * 0.6) / 1e6, 12);
-    const text = await monitor.metrics();
+    const text = await t.monitor.metrics();
     expect(valueOf(text, 'llm_vitals_cost_usd_total', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', source: 'estimated' })).toBeCloseTo(
       r.cost!.usd!,
       12,
     );
-    expect(monitor.snapshot().cost!.estimatedUsd).toBeCloseTo(r.cost!.usd!, 12);
+    expect(t.monitor.snapshot().cost!.estimatedUsd).toBeCloseTo(r.cost!.usd!, 12);
   });
 
   it('gives no cost to a call that failed before any answer', async () => {
-    fresh();
-    server.enqueue({ status: 503 });
+    t.fresh();
+    t.server.enqueue({ status: 503 });
     await expect(chat('gpt-4o-mini')).rejects.toThrow();
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.cost).toBeUndefined();
-    expect(monitor.snapshot().cost).toMatchObject({ pricedCalls: 0, unknownCostCalls: 0 });
+    expect(t.monitor.snapshot().cost).toMatchObject({ pricedCalls: 0, unknownCostCalls: 0 });
   });
 
   it('uses the prices option, marked as such', async () => {
-    fresh({ prices: { 'openai/gpt-4o-mini': { input: 1, output: 2 } } });
+    t.fresh({ prices: { 'openai/gpt-4o-mini': { input: 1, output: 2 } } });
     await chat('gpt-4o-mini');
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.cost).toEqual({ usd: expect.closeTo((11 * 1 + 5 * 2) / 1e6, 15), source: 'options', priceKey: 'openai/gpt-4o-mini', pricesCheckedAt: undefined, tokens: 'reported' });
   });
 
   it('splits cost by the route of the Express request', async () => {
-    fresh();
+    t.fresh();
     const app = express();
-    app.use(monitor.express());
+    app.use(t.monitor.express());
     app.get('/ask/:id', async (_req, res) => res.json(await chat('gpt-4o-mini')));
     const http: Server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => http.once('listening', () => resolve()));
     try {
       await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/ask/7`);
-      await rec.waitFor(1);
-      const text = await monitor.metrics();
+      await t.rec.waitFor(1);
+      const text = await t.monitor.metrics();
       expect(
         valueOf(text, 'llm_vitals_cost_usd_total', { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', http_route: '/ask/:id', source: 'reported' }),
       ).toBeCloseTo(miniUsd, 12);
-      expect(monitor.snapshot().cost!.groups[0].route).toBe('/ask/:id');
+      expect(t.monitor.snapshot().cost!.groups[0].route).toBe('/ask/:id');
     } finally {
       await new Promise<void>((resolve) => (http.closeAllConnections(), http.close(() => resolve())));
     }
   });
 
   it('keeps cost and quality in the snapshot with the Prometheus metrics off', async () => {
-    fresh({ prometheus: false });
+    t.fresh({ prometheus: false });
     await chat('gpt-4o-mini');
-    await rec.waitFor(1);
-    expect(await monitor.metrics()).not.toContain('llm_vitals_cost_usd_total');
-    expect(monitor.snapshot().cost!.usd).toBeCloseTo(miniUsd, 12);
-    expect(monitor.snapshot().quality![0].evaluated).toBe(1);
+    await t.rec.waitFor(1);
+    expect(await t.monitor.metrics()).not.toContain('llm_vitals_cost_usd_total');
+    expect(t.monitor.snapshot().cost!.usd).toBeCloseTo(miniUsd, 12);
+    expect(t.monitor.snapshot().quality![0].evaluated).toBe(1);
   });
 
   it('refuses malformed prices with a TypeError naming the option', () => {

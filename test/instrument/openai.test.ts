@@ -1,20 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { createMonitor, type Monitor } from '../../src/index.js';
-import {
-  chatChunks,
-  chatCompletion,
-  DEFAULT_TEXT,
-  DEFAULT_TEXT_PIECES,
-  startOpenAIServer,
-  type OpenAITestServer,
-} from '../support/openai-server.js';
-import { recorder } from '../support/records.js';
+import { chatChunks, chatCompletion, DEFAULT_TEXT, DEFAULT_TEXT_PIECES } from '../support/openai-server.js';
+import { openAIFixture } from '../support/fixture.js';
 
-let server: OpenAITestServer;
-let monitor: Monitor;
-let rec: ReturnType<typeof recorder>;
+const t = openAIFixture({ serviceName: 'test' });
 
 const messages = [
   { role: 'system' as const, content: 'You are terse.' },
@@ -22,36 +12,21 @@ const messages = [
 ];
 
 function clients(options: ConstructorParameters<typeof OpenAI>[0] = {}) {
-  const plain = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0, ...options });
-  const wrapped = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0, ...options }));
+  const plain = new OpenAI({ apiKey: 'test-key', baseURL: t.server.url, maxRetries: 0, ...options });
+  const wrapped = t.monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: t.server.url, maxRetries: 0, ...options }));
   return { plain, wrapped };
-}
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await monitor?.shutdown();
-});
-
-function fresh(options: Parameters<typeof createMonitor>[0] = {}) {
-  monitor = createMonitor({ serviceName: 'test', ...options });
-  rec = recorder(monitor);
 }
 
 describe('non-streaming chat completions', () => {
   it('returns exactly what the unwrapped client returns and records one call with the reported usage', async () => {
-    fresh();
+    t.fresh();
     const { plain, wrapped } = clients();
     const expected = await plain.chat.completions.create({ model: 'gpt-4o-mini', messages });
     const got = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(JSON.parse(JSON.stringify(got))).toEqual({ ...JSON.parse(JSON.stringify(expected)), created: got.created });
     expect(Object.getPrototypeOf(got)).toBe(Object.getPrototypeOf(expected));
-    const [r] = await rec.waitFor(1);
-    expect(rec.records).toHaveLength(1);
+    const [r] = await t.rec.waitFor(1);
+    expect(t.rec.records).toHaveLength(1);
     expect(r).toMatchObject({
       provider: 'openai',
       operation: 'chat',
@@ -60,7 +35,7 @@ describe('non-streaming chat completions', () => {
       responseId: 'chatcmpl-test',
       streaming: false,
       serverAddress: '127.0.0.1',
-      serverPort: server.port,
+      serverPort: t.server.port,
       inputTokens: { count: 11, source: 'reported' },
       outputTokens: { count: 5, source: 'reported' },
       cachedInputTokens: { count: 2, source: 'reported' },
@@ -75,42 +50,42 @@ describe('non-streaming chat completions', () => {
   });
 
   it('measures a 200 ms server delay as at least 200 ms of latency', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ delayBeforeHeadersMs: 200 });
+    t.server.enqueue({ delayBeforeHeadersMs: 200 });
     await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.duration).toBeGreaterThanOrEqual(200);
     expect(r.duration).toBeLessThan(1000);
   });
 
   it('keeps .withResponse() working and records it once', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const { data, response, request_id } = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
     expect(data.choices[0].message.content).toBe(DEFAULT_TEXT);
     expect(response.status).toBe(200);
     expect(request_id).toBe(response.headers.get('x-request-id'));
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
-    expect(rec.records[0].outputTokens).toEqual({ count: 5, source: 'reported' });
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
+    expect(t.rec.records[0].outputTokens).toEqual({ count: 5, source: 'reported' });
   });
 
   it('keeps .asResponse() body readable by the app and records the call without reading the body', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const response = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }).asResponse();
     const body = await response.json();
     expect(body.choices[0].message.content).toBe(DEFAULT_TEXT);
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
-    expect(rec.records[0]).toMatchObject({ outcome: 'completed', httpStatus: 200, notes: ['raw_response'] });
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
+    expect(t.rec.records[0]).toMatchObject({ outcome: 'completed', httpStatus: 200, notes: ['raw_response'] });
   });
 
   it('rethrows a 429 unchanged and records it as rate_limit', async () => {
-    fresh();
+    t.fresh();
     const { plain, wrapped } = clients();
-    server.enqueue({ status: 429, headers: { 'retry-after': '7' } }, { status: 429, headers: { 'retry-after': '7' } });
+    t.server.enqueue({ status: 429, headers: { 'retry-after': '7' } }, { status: 429, headers: { 'retry-after': '7' } });
     const expected = await plain.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch((e) => e);
     const got = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch((e) => e);
     expect(got).toBeInstanceOf(OpenAI.RateLimitError);
@@ -119,7 +94,7 @@ describe('non-streaming chat completions', () => {
     expect(got.message).toBe(expected.message);
     expect(got.headers.get('retry-after')).toBe('7');
     expect(got.error).toEqual(expected.error);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({
       outcome: 'failed',
       errorType: 'rate_limit',
@@ -128,16 +103,16 @@ describe('non-streaming chat completions', () => {
       inputTokens: undefined,
       outputTokens: undefined,
     });
-    expect(rec.records).toHaveLength(1);
+    expect(t.rec.records).toHaveLength(1);
   });
 
   it('records a 500 as http_5xx and a 400 as http_4xx', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ status: 500 }, { status: 400 });
+    t.server.enqueue({ status: 500 }, { status: 400 });
     await expect(wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     await expect(wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
-    const records = await rec.waitFor(2);
+    const records = await t.rec.waitFor(2);
     expect(records.map((r) => [r.errorType, r.httpStatus])).toEqual([
       ['http_5xx', 500],
       ['http_4xx', 400],
@@ -145,26 +120,26 @@ describe('non-streaming chat completions', () => {
   });
 
   it('records a request aborted before the response as aborted', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ delayBeforeHeadersMs: 300 });
+    t.server.enqueue({ delayBeforeHeadersMs: 300 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const error = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal: controller.signal }).catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'aborted', errorType: 'aborted', errorClass: 'APIUserAbortError' });
     expect(r.duration).toBeGreaterThanOrEqual(45);
     expect(r.duration).toBeLessThan(300);
   });
 
   it('estimates tokens, marked estimated, when the response has no usage', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ body: chatCompletion({ usage: null } as any) });
+    t.server.enqueue({ body: chatCompletion({ usage: null } as any) });
     const res = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(res.usage).toBeNull();
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     const promptText = messages.map((m) => m.content).join('\n');
     expect(r.inputTokens).toEqual({ count: countTokens(promptText) + 2 * 3 + 3, source: 'estimated' });
     expect(r.outputTokens).toEqual({ count: countTokens(DEFAULT_TEXT), source: 'estimated' });
@@ -172,12 +147,12 @@ describe('non-streaming chat completions', () => {
   });
 
   it('leaves tokens unknown when estimation is off', async () => {
-    fresh({ tokens: { estimate: false } });
+    t.fresh({ tokens: { estimate: false } });
     const { wrapped } = clients();
     const { usage: _, ...withoutUsage } = chatCompletion();
-    server.enqueue({ body: withoutUsage });
+    t.server.enqueue({ body: withoutUsage });
     await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.inputTokens).toBeUndefined();
     expect(r.outputTokens).toBeUndefined();
     expect(r.notes).toContain('usage_missing');
@@ -186,10 +161,10 @@ describe('non-streaming chat completions', () => {
 
 describe('streaming chat completions', () => {
   it('yields the same chunks in the same order, keeps the Stream class, and times the first chunk from the request', async () => {
-    fresh();
+    t.fresh();
     const { plain, wrapped } = clients();
     const reply = { chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBeforeFirstChunkMs: 150, delayBetweenChunksMs: 20 };
-    server.enqueue(reply, reply);
+    t.server.enqueue(reply, reply);
     const expectedStream = await plain.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const expected: unknown[] = [];
     for await (const c of expectedStream) expected.push(c);
@@ -205,8 +180,8 @@ describe('streaming chat completions', () => {
     expect(strip(got)).toEqual(strip(expected));
     expect(got.map((c) => c.choices[0].delta.content ?? '').join('')).toBe(DEFAULT_TEXT);
 
-    const [r] = await rec.waitFor(1);
-    expect(rec.records).toHaveLength(1);
+    const [r] = await t.rec.waitFor(1);
+    expect(t.rec.records).toHaveLength(1);
     expect(r.streaming).toBe(true);
     expect(r.outcome).toBe('completed');
     expect(r.timeToFirstChunk!).toBeGreaterThanOrEqual(150);
@@ -220,11 +195,11 @@ describe('streaming chat completions', () => {
   });
 
   it('estimates the tokens of a stream without usage from the prompt and the streamed text', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     for await (const _ of stream);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.outputTokens).toEqual({ count: countTokens(DEFAULT_TEXT), source: 'estimated' });
     expect(r.inputTokens?.source).toBe('estimated');
     expect(r.notes).toContain('usage_missing');
@@ -232,7 +207,7 @@ describe('streaming chat completions', () => {
   });
 
   it('asks for usage when includeStreamUsage is on, and hides the usage-only chunk from the app', async () => {
-    fresh({ tokens: { includeStreamUsage: true } });
+    t.fresh({ tokens: { includeStreamUsage: true } });
     const { plain, wrapped } = clients();
     const expected: any[] = [];
     for await (const c of await plain.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })) expected.push(c);
@@ -240,49 +215,49 @@ describe('streaming chat completions', () => {
     const got: any[] = [];
     for await (const c of await wrapped.chat.completions.create(body)) got.push(c);
 
-    expect(server.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true });
+    expect(t.server.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true });
     expect(body).not.toHaveProperty('stream_options');
     expect(got.every((c) => c.choices.length > 0)).toBe(true);
     const strip = (cs: any[]) => cs.map((c) => ({ ...c, created: 0 }));
     expect(strip(got)).toEqual(strip(expected));
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.inputTokens).toEqual({ count: 11, source: 'reported' });
     expect(r.outputTokens).toEqual({ count: 5, source: 'reported' });
     expect(r.chunks).toBe(5);
   });
 
   it('shows the usage chunk when the app asked for it itself', async () => {
-    fresh({ tokens: { includeStreamUsage: true } });
+    t.fresh({ tokens: { includeStreamUsage: true } });
     const { wrapped } = clients();
     const got: any[] = [];
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
     for await (const c of stream) got.push(c);
     expect(got.at(-1).choices).toEqual([]);
     expect(got.at(-1).usage.completion_tokens).toBe(5);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.outputTokens).toEqual({ count: 5, source: 'reported' });
   });
 
   it('ends the record once, as cancelled, when the consumer breaks out of the stream', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 30 });
+    t.server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 30 });
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     let seen = 0;
     for await (const c of stream) {
       if (c.choices[0]?.delta?.content) seen++;
       if (seen === 2) break;
     }
-    await rec.settle(100);
-    expect(rec.records).toHaveLength(1);
-    expect(rec.records[0]).toMatchObject({ outcome: 'cancelled', chunks: 2, errorType: undefined });
+    await t.rec.settle(100);
+    expect(t.rec.records).toHaveLength(1);
+    expect(t.rec.records[0]).toMatchObject({ outcome: 'cancelled', chunks: 2, errorType: undefined });
     expect(stream.controller.signal.aborted).toBe(true);
   });
 
   it('records a stream aborted through its AbortSignal as aborted', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 80 });
+    t.server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 80 });
     const controller = new AbortController();
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal });
     let seen = 0;
@@ -291,8 +266,8 @@ describe('streaming chat completions', () => {
     })().catch((e) => e);
     setTimeout(() => controller.abort(), 200);
     await consumed;
-    const [r] = await rec.waitFor(1);
-    expect(rec.records).toHaveLength(1);
+    const [r] = await t.rec.waitFor(1);
+    expect(t.rec.records).toHaveLength(1);
     expect(r.outcome).toBe('aborted');
     expect(r.errorType).toBe('aborted');
     expect(r.chunks).toBe(seen);
@@ -300,9 +275,9 @@ describe('streaming chat completions', () => {
   });
 
   it('records a connection dropped midway as a failed network call, and the app sees the same error', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), dropAfterChunks: 3, sendDone: false });
+    t.server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), dropAfterChunks: 3, sendDone: false });
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const got: any[] = [];
     const error = await (async () => {
@@ -310,12 +285,12 @@ describe('streaming chat completions', () => {
     })().catch((e) => e);
     expect(error).toBeInstanceOf(Error);
     expect(got).toHaveLength(3);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'failed', errorType: 'network', chunks: 2 });
   });
 
   it('keeps tee() working: both branches get every chunk and the call is recorded once', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const [a, b] = stream.tee();
@@ -325,26 +300,26 @@ describe('streaming chat completions', () => {
       return text;
     };
     expect(await Promise.all([read(a), read(b)])).toEqual([DEFAULT_TEXT, DEFAULT_TEXT]);
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
-    expect(rec.records[0].chunks).toBe(5);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
+    expect(t.rec.records[0].chunks).toBe(5);
   });
 
   it('keeps toReadableStream() working', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const text = await new Response(stream.toReadableStream()).text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(DEFAULT_TEXT);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'completed', chunks: 5 });
   });
 });
 
 describe('helpers and other operations', () => {
   it('keeps chat.completions.stream() working and observes the call it makes', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const runner = wrapped.chat.completions.stream({ model: 'gpt-4o-mini', messages });
     const deltas: string[] = [];
@@ -352,14 +327,14 @@ describe('helpers and other operations', () => {
     const final = await runner.finalChatCompletion();
     expect(final.choices[0].message.content).toBe(DEFAULT_TEXT);
     expect(deltas.join('')).toBe(DEFAULT_TEXT);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ operation: 'chat', streaming: true, outcome: 'completed', chunks: 5 });
   });
 
   it('keeps chat.completions.parse() working and observes the call it makes', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue({ body: chatCompletion({ content: '{"answer":42}' } as any) });
+    t.server.enqueue({ body: chatCompletion({ content: '{"answer":42}' } as any) });
     const parsed = await wrapped.chat.completions.parse({
       model: 'gpt-4o-mini',
       messages,
@@ -369,16 +344,16 @@ describe('helpers and other operations', () => {
       },
     });
     expect(parsed.choices[0].message.parsed).toEqual({ answer: 42 });
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ operation: 'chat', streaming: false, outcome: 'completed', outputTokens: { count: 5, source: 'reported' } });
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
   });
 
   it('keeps runTools() working', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
-    server.enqueue(
+    t.server.enqueue(
       { body: chatCompletion({ toolCalls: [{ id: 'call_1', name: 'add', arguments: '{"a":2,"b":3}' }] } as any) },
       { body: chatCompletion({ content: 'The sum is 5' } as any) },
     );
@@ -399,12 +374,12 @@ describe('helpers and other operations', () => {
       ],
     });
     expect(await runner.finalContent()).toBe('The sum is 5');
-    const records = await rec.waitFor(2);
+    const records = await t.rec.waitFor(2);
     expect(records.map((r) => r.finishReasons[0])).toEqual(['tool_calls', 'stop']);
   });
 
   it('records responses.create, streaming and not, and keeps responses.stream() working', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const res = await wrapped.responses.create({ model: 'gpt-4o-mini', input: 'Say hello.' });
     expect(res.output_text).toBe(DEFAULT_TEXT);
@@ -413,7 +388,7 @@ describe('helpers and other operations', () => {
     expect(events.at(-1)).toBe('response.completed');
     const final = await wrapped.responses.stream({ model: 'gpt-4o-mini', input: 'Say hello.' }).finalResponse();
     expect(final.output_text).toBe(DEFAULT_TEXT);
-    const records = await rec.waitFor(3);
+    const records = await t.rec.waitFor(3);
     for (const r of records) {
       expect(r).toMatchObject({
         operation: 'chat',
@@ -429,17 +404,17 @@ describe('helpers and other operations', () => {
   });
 
   it('records embeddings with their input tokens and returns the same vectors', async () => {
-    fresh();
+    t.fresh();
     const { plain, wrapped } = clients();
     const expected = await plain.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
     const got = await wrapped.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
     expect(got.data[0].embedding).toEqual(expected.data[0].embedding);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ operation: 'embeddings', inputTokens: { count: 4, source: 'reported' }, outputTokens: undefined, notes: [] });
   });
 
   it('records legacy completions, streaming and not', async () => {
-    fresh();
+    t.fresh();
     const { wrapped } = clients();
     const res = await wrapped.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.' });
     expect(res.choices[0].text).toBe(DEFAULT_TEXT);
@@ -448,7 +423,7 @@ describe('helpers and other operations', () => {
       text += c.choices[0]?.text ?? '';
     }
     expect(text).toBe(DEFAULT_TEXT);
-    const records = await rec.waitFor(2);
+    const records = await t.rec.waitFor(2);
     expect(records.map((r) => [r.operation, r.streaming, r.outputTokens?.count])).toEqual([
       ['text_completion', false, 5],
       ['text_completion', true, countTokens(DEFAULT_TEXT)],
@@ -456,46 +431,46 @@ describe('helpers and other operations', () => {
   });
 
   it('passes every other method and property through untouched and untimed', async () => {
-    fresh();
-    const raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 });
-    const wrapped = monitor.wrap(raw);
+    t.fresh();
+    const raw = new OpenAI({ apiKey: 'test-key', baseURL: t.server.url, maxRetries: 0 });
+    const wrapped = t.monitor.wrap(raw);
     expect(wrapped).toBeInstanceOf(OpenAI);
     expect(wrapped.models).toBe(raw.models);
     expect(wrapped.apiKey).toBe('test-key');
-    expect(wrapped.baseURL).toBe(server.url);
+    expect(wrapped.baseURL).toBe(t.server.url);
     const models = await wrapped.models.list();
     expect(models.data.length).toBeGreaterThan(0);
-    await rec.settle();
-    expect(rec.records).toHaveLength(0);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(0);
   });
 
   it('observes only the wrapped instance, never other clients of the same class', async () => {
-    fresh();
+    t.fresh();
     const { plain, wrapped } = clients();
     await plain.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    await rec.settle();
-    expect(rec.records).toHaveLength(0);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(0);
     await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    await rec.waitFor(1);
+    await t.rec.waitFor(1);
   });
 
   it('does not count twice a client wrapped twice', async () => {
-    fresh();
-    const raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 });
-    const once = monitor.wrap(raw);
-    const twice = monitor.wrap(once);
+    t.fresh();
+    const raw = new OpenAI({ apiKey: 'test-key', baseURL: t.server.url, maxRetries: 0 });
+    const once = t.monitor.wrap(raw);
+    const twice = t.monitor.wrap(once);
     expect(twice).toBe(once);
-    expect(monitor.wrap(raw)).toBe(once);
+    expect(t.monitor.wrap(raw)).toBe(once);
     await twice.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
   });
 
   it('names the provider from wrap options', async () => {
-    fresh();
-    const wrapped = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0 }), { provider: 'vllm' });
+    t.fresh();
+    const wrapped = t.monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: t.server.url, maxRetries: 0 }), { provider: 'vllm' });
     await wrapped.chat.completions.create({ model: 'llama', messages });
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r.provider).toBe('vllm');
   });
 });

@@ -1,29 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { createMonitor, type Monitor, type TrackOptions } from '../../src/index.js';
-import { chatChunks, DEFAULT_TEXT, DEFAULT_TEXT_PIECES, startOpenAIServer, streamUsage, type OpenAITestServer } from '../support/openai-server.js';
-import { recorder } from '../support/records.js';
+import type { TrackOptions } from '../../src/index.js';
+import { chatChunks, DEFAULT_TEXT, DEFAULT_TEXT_PIECES, streamUsage } from '../support/openai-server.js';
+import { openAIFixture } from '../support/fixture.js';
 
-let server: OpenAITestServer;
-let monitor: Monitor;
-let rec: ReturnType<typeof recorder>;
+const t = openAIFixture({ serviceName: 'test' });
 
 const messages = [{ role: 'user', content: 'Say hello.' }];
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await monitor?.shutdown();
-});
-
-function fresh(options: Parameters<typeof createMonitor>[0] = {}) {
-  monitor = createMonitor({ serviceName: 'test', ...options });
-  rec = recorder(monitor);
-}
 
 /** An HTTP error as an app would throw it from a raw fetch. */
 class HttpError extends Error {
@@ -34,7 +17,7 @@ class HttpError extends Error {
 
 /** A raw fetch to the local server's chat completions, the JSON body back. */
 async function chat(body: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
-  const res = await fetch(`${server.url}/chat/completions`, {
+  const res = await fetch(`${t.server.url}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -46,7 +29,7 @@ async function chat(body: Record<string, unknown>, signal?: AbortSignal): Promis
 
 /** A raw streaming fetch: the SSE `data:` payloads of the body, parsed, until `[DONE]`. */
 async function* streamChat(body: Record<string, unknown>): AsyncGenerator<any> {
-  const res = await fetch(`${server.url}/chat/completions`, {
+  const res = await fetch(`${t.server.url}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...body, stream: true }),
@@ -76,13 +59,13 @@ const options: TrackOptions = { provider: 'llama.cpp', operation: 'chat', model:
 
 describe('track: a function that returns a promise', () => {
   it('returns exactly what the function returns and records one call with what readUsage and readModel read', async () => {
-    fresh();
-    const tracked = monitor.track(chat, options);
+    t.fresh();
+    const tracked = t.monitor.track(chat, options);
     const expected = await chat({ model: 'llama3', messages });
     const got = await tracked({ model: 'llama3', messages });
     expect({ ...got, created: 0 }).toEqual({ ...expected, created: 0 });
-    const [r] = await rec.waitFor(1);
-    expect(rec.records).toHaveLength(1);
+    const [r] = await t.rec.waitFor(1);
+    expect(t.rec.records).toHaveLength(1);
     expect(r).toMatchObject({
       provider: 'llama.cpp',
       operation: 'chat',
@@ -99,23 +82,23 @@ describe('track: a function that returns a promise', () => {
   });
 
   it('measures a 200 ms server delay as at least 200 ms of latency', async () => {
-    fresh();
-    server.enqueue({ delayBeforeHeadersMs: 200 });
-    await monitor.track(chat, options)({ model: 'llama3', messages });
-    const [r] = await rec.waitFor(1);
+    t.fresh();
+    t.server.enqueue({ delayBeforeHeadersMs: 200 });
+    await t.monitor.track(chat, options)({ model: 'llama3', messages });
+    const [r] = await t.rec.waitFor(1);
     expect(r.duration).toBeGreaterThanOrEqual(200);
     expect(r.duration).toBeLessThan(2000);
   });
 
   it('rejects with the very error the function threw and records it by its status', async () => {
-    fresh();
-    server.enqueue({ status: 429 }, { status: 503 });
-    const tracked = monitor.track(chat, options);
+    t.fresh();
+    t.server.enqueue({ status: 429 }, { status: 503 });
+    const tracked = t.monitor.track(chat, options);
     const rateLimited = await tracked({ model: 'llama3', messages }).catch((e: unknown) => e);
     const unavailable = await tracked({ model: 'llama3', messages }).catch((e: unknown) => e);
     expect(rateLimited).toBeInstanceOf(HttpError);
     expect((rateLimited as HttpError).status).toBe(429);
-    const records = await rec.waitFor(2);
+    const records = await t.rec.waitFor(2);
     expect(records.map((r) => [r.outcome, r.errorType, r.errorClass, r.httpStatus])).toEqual([
       ['failed', 'rate_limit', 'HttpError', 429],
       ['failed', 'http_5xx', 'HttpError', 503],
@@ -124,31 +107,31 @@ describe('track: a function that returns a promise', () => {
   });
 
   it('records a fetch aborted through its signal as aborted', async () => {
-    fresh();
-    server.enqueue({ delayBeforeHeadersMs: 300 });
+    t.fresh();
+    t.server.enqueue({ delayBeforeHeadersMs: 300 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const error = await monitor.track(chat, options)({ model: 'llama3', messages }, controller.signal).catch((e: unknown) => e);
+    const error = await t.monitor.track(chat, options)({ model: 'llama3', messages }, controller.signal).catch((e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'aborted', errorType: 'aborted' });
   });
 
   it('keeps an SDK APIPromise the function returns: .withResponse() works and the body is parsed once', async () => {
-    fresh();
-    const raw = new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0 });
-    const tracked = monitor.track((body: OpenAI.ChatCompletionCreateParamsNonStreaming) => raw.chat.completions.create(body), options);
+    t.fresh();
+    const raw = new OpenAI({ apiKey: 'k', baseURL: t.server.url, maxRetries: 0 });
+    const tracked = t.monitor.track((body: OpenAI.ChatCompletionCreateParamsNonStreaming) => raw.chat.completions.create(body), options);
     const { data, response } = await tracked({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expect(data.choices[0].message.content).toBe(DEFAULT_TEXT);
     expect(response.status).toBe(200);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ streaming: false, outputTokens: { count: 5, source: 'reported' }, responseModel: 'llama3', outcome: 'completed' });
   });
 
   it('leaves counts unknown, never estimated, when nothing reads them', async () => {
-    fresh();
-    await monitor.track(chat, { provider: 'ollama', operation: 'chat', model: 'llama3' })({ model: 'llama3', messages });
-    const [r] = await rec.waitFor(1);
+    t.fresh();
+    await t.monitor.track(chat, { provider: 'ollama', operation: 'chat', model: 'llama3' })({ model: 'llama3', messages });
+    const [r] = await t.rec.waitFor(1);
     expect(r.inputTokens).toBeUndefined();
     expect(r.outputTokens).toBeUndefined();
     expect(r.responseModel).toBeUndefined();
@@ -156,29 +139,29 @@ describe('track: a function that returns a promise', () => {
   });
 
   it('notes usage_missing when readUsage finds no counts', async () => {
-    fresh();
-    await monitor.track(async () => ({ text: 'no usage here' }), options)();
-    const [r] = await rec.waitFor(1);
+    t.fresh();
+    await t.monitor.track(async () => ({ text: 'no usage here' }), options)();
+    const [r] = await t.rec.waitFor(1);
     expect(r.notes).toEqual(['usage_missing', 'model_missing']);
   });
 });
 
 describe('track: a function that returns an async iterable', () => {
   it('taps a stream parsed from a raw fetch: every item reaches the app, with the first chunk timed from the call', async () => {
-    fresh();
+    t.fresh();
     const reply = { chunks: chatChunks(DEFAULT_TEXT_PIECES, { model: 'llama3', usage: streamUsage() }), delayBeforeFirstChunkMs: 150, delayBetweenChunksMs: 20 };
-    server.enqueue(reply, reply);
+    t.server.enqueue(reply, reply);
     const expected: any[] = [];
     for await (const c of streamChat({ model: 'llama3', messages, stream_options: { include_usage: true } })) expected.push(c);
 
-    const tracked = monitor.track(streamChat, options);
+    const tracked = t.monitor.track(streamChat, options);
     const got: any[] = [];
     for await (const c of tracked({ model: 'llama3', messages, stream_options: { include_usage: true } })) got.push(c);
     const strip = (cs: any[]) => cs.map((c) => ({ ...c, created: 0 }));
     expect(strip(got)).toEqual(strip(expected));
     expect(got.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(DEFAULT_TEXT);
 
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({
       streaming: true,
       outcome: 'completed',
@@ -194,21 +177,21 @@ describe('track: a function that returns an async iterable', () => {
   });
 
   it('taps an async iterable an async function resolves to', async () => {
-    fresh();
-    const tracked = monitor.track(async (body: Record<string, unknown>) => streamChat(body), options);
+    t.fresh();
+    const tracked = t.monitor.track(async (body: Record<string, unknown>) => streamChat(body), options);
     const stream = await tracked({ model: 'llama3', messages });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
     expect(text).toBe(DEFAULT_TEXT);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ streaming: true, outcome: 'completed', chunks: DEFAULT_TEXT_PIECES.length + 2, notes: ['usage_missing'] });
   });
 
   it('ends the record as cancelled when the consumer breaks out, and the generator is closed', async () => {
-    fresh();
-    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 20 });
+    t.fresh();
+    t.server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), delayBetweenChunksMs: 20 });
     let closed = false;
-    const tracked = monitor.track(async function* (body: Record<string, unknown>) {
+    const tracked = t.monitor.track(async function* (body: Record<string, unknown>) {
       try {
         yield* streamChat(body);
       } finally {
@@ -218,30 +201,30 @@ describe('track: a function that returns an async iterable', () => {
     let seen = 0;
     for await (const _ of tracked({ model: 'llama3', messages })) if (++seen === 3) break;
     expect(closed).toBe(true);
-    const [r] = await rec.waitFor(1);
-    await rec.settle();
-    expect(rec.records).toHaveLength(1);
+    const [r] = await t.rec.waitFor(1);
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(1);
     expect(r).toMatchObject({ outcome: 'cancelled', chunks: 3, errorType: undefined });
   });
 
   it('records a stream cut midway as a failed network call, and the app gets the same error', async () => {
-    fresh();
-    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), dropAfterChunks: 3, sendDone: false });
+    t.fresh();
+    t.server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES), dropAfterChunks: 3, sendDone: false });
     const got: any[] = [];
     const error = await (async () => {
-      for await (const c of monitor.track(streamChat, options)({ model: 'llama3', messages })) got.push(c);
+      for await (const c of t.monitor.track(streamChat, options)({ model: 'llama3', messages })) got.push(c);
     })().catch((e) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toBe('terminated');
     expect(got).toHaveLength(3);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'failed', errorType: 'network', chunks: 3 });
   });
 
   it('taps the stream of an SDK the monitor does not wrap', async () => {
-    fresh();
-    const raw = new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0 });
-    const tracked = monitor.track(
+    t.fresh();
+    const raw = new OpenAI({ apiKey: 'k', baseURL: t.server.url, maxRetries: 0 });
+    const tracked = t.monitor.track(
       (body: OpenAI.ChatCompletionCreateParamsStreaming) => raw.chat.completions.create(body),
       { ...options, readUsage: openAIUsage },
     );
@@ -249,20 +232,20 @@ describe('track: a function that returns an async iterable', () => {
     let text = '';
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
     expect(text).toBe(DEFAULT_TEXT);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ streaming: true, outcome: 'completed', outputTokens: { count: 5, source: 'reported' } });
   });
 
   it('records both calls when the tracked function calls a wrapped client, streaming and not', async () => {
-    fresh();
-    const wrapped = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0 }));
-    const tracked = monitor.track((body: any): Promise<any> => wrapped.chat.completions.create(body), { ...options, provider: 'outer' });
+    t.fresh();
+    const wrapped = t.monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: t.server.url, maxRetries: 0 }));
+    const tracked = t.monitor.track((body: any): Promise<any> => wrapped.chat.completions.create(body), { ...options, provider: 'outer' });
     const res = await tracked({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }] });
     expect(res.choices[0].message.content).toBe(DEFAULT_TEXT);
     let text = '';
     for await (const c of await tracked({ model: 'llama3', messages: [{ role: 'user', content: 'hi' }], stream: true })) text += c.choices[0]?.delta?.content ?? '';
     expect(text).toBe(DEFAULT_TEXT);
-    const records = await rec.waitFor(4);
+    const records = await t.rec.waitFor(4);
     expect(records.map((r) => [r.provider, r.streaming, r.outcome]).sort()).toEqual([
       ['openai', false, 'completed'],
       ['openai', true, 'completed'],
@@ -272,13 +255,13 @@ describe('track: a function that returns an async iterable', () => {
   });
 
   it('does not tap a web ReadableStream (it may be read without iterating): the record ends when it is returned', async () => {
-    fresh();
-    const tracked = monitor.track(async () => {
-      const res = await fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'llama3', messages, stream: true }) });
+    t.fresh();
+    const tracked = t.monitor.track(async () => {
+      const res = await fetch(`${t.server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'llama3', messages, stream: true }) });
       return res.body!;
     }, options);
     const body = await tracked();
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'completed', streaming: false, chunks: 0, notes: ['stream_not_tapped'] });
     const text = await new Response(body).text();
     expect(text).toContain('data: [DONE]');
@@ -287,18 +270,18 @@ describe('track: a function that returns an async iterable', () => {
 
 describe('track: the function itself', () => {
   it('rethrows a synchronous throw unchanged and records it as failed', () => {
-    fresh();
+    t.fresh();
     const boom = new RangeError('bad input');
-    const tracked = monitor.track((_: number) => {
+    const tracked = t.monitor.track((_: number) => {
       throw boom;
     }, options);
     expect(() => tracked(1)).toThrow(boom);
-    expect(rec.records).toHaveLength(1);
-    expect(rec.records[0]).toMatchObject({ outcome: 'failed', errorClass: 'RangeError', errorType: 'unknown' });
+    expect(t.rec.records).toHaveLength(1);
+    expect(t.rec.records[0]).toMatchObject({ outcome: 'failed', errorClass: 'RangeError', errorType: 'unknown' });
   });
 
   it('rethrows even a thrown value whose property reads throw, and still records the failure', async () => {
-    fresh();
+    t.fresh();
     // (`then` must read as undefined, or no promise could settle with it, wrapped or not.)
     const hostile = new Proxy(
       {},
@@ -309,39 +292,39 @@ describe('track: the function itself', () => {
         },
       },
     );
-    const tracked = monitor.track(async () => {
+    const tracked = t.monitor.track(async () => {
       throw hostile;
     }, options);
     const caught = await tracked().catch((e: unknown) => e);
     expect(caught).toBe(hostile);
-    const [r] = await rec.waitFor(1);
+    const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'failed', errorType: 'unknown' });
   });
 
   it('returns a synchronous value as is and records it at once', () => {
-    fresh();
+    t.fresh();
     const value = { usage: { prompt_tokens: 3, completion_tokens: 4 }, model: 'tiny' };
-    expect(monitor.track(() => value, options)()).toBe(value);
-    expect(rec.records[0]).toMatchObject({ outcome: 'completed', inputTokens: { count: 3, source: 'reported' }, responseModel: 'tiny' });
+    expect(t.monitor.track(() => value, options)()).toBe(value);
+    expect(t.rec.records[0]).toMatchObject({ outcome: 'completed', inputTokens: { count: 3, source: 'reported' }, responseModel: 'tiny' });
   });
 
   it('keeps this, the arguments, the name and the arity', async () => {
-    fresh();
+    t.fresh();
     const counter = {
       base: 40,
       add(a: number, b: number) {
         return Promise.resolve(this.base + a + b);
       },
     };
-    counter.add = monitor.track(counter.add, options);
+    counter.add = t.monitor.track(counter.add, options);
     expect(await counter.add(1, 1)).toBe(42);
     expect(counter.add.name).toBe('add');
     expect(counter.add.length).toBe(2);
   });
 
   it('reports a throwing readUsage or readModel as a monitor fault and gives the app its value', async () => {
-    fresh();
-    const tracked = monitor.track(chat, {
+    t.fresh();
+    const tracked = t.monitor.track(chat, {
       ...options,
       readUsage: () => {
         throw new Error('reader bug');
@@ -352,33 +335,33 @@ describe('track: the function itself', () => {
     });
     const got = await tracked({ model: 'llama3', messages });
     expect(got.choices[0].message.content).toBe(DEFAULT_TEXT);
-    await rec.waitFor(1);
-    expect(rec.errors.map((e: any) => [e.component, e.cause.message])).toEqual([
+    await t.rec.waitFor(1);
+    expect(t.rec.errors.map((e: any) => [e.component, e.cause.message])).toEqual([
       ['track', 'reader bug'],
       ['track', 'model reader bug'],
     ]);
-    expect(await monitor.metrics()).toMatch(/llm_vitals_internal_errors_total\{component="track"\} 2/);
+    expect(await t.monitor.metrics()).toMatch(/llm_vitals_internal_errors_total\{component="track"\} 2/);
   });
 
   it('goes straight through after shutdown', async () => {
-    fresh();
-    const tracked = monitor.track(chat, options);
-    await monitor.shutdown();
+    t.fresh();
+    const tracked = t.monitor.track(chat, options);
+    await t.monitor.shutdown();
     expect((await tracked({ model: 'llama3', messages })).choices[0].message.content).toBe(DEFAULT_TEXT);
-    for await (const _ of monitor.track(streamChat, options)({ model: 'llama3', messages }));
-    await rec.settle();
-    expect(rec.records).toHaveLength(0);
+    for await (const _ of t.monitor.track(streamChat, options)({ model: 'llama3', messages }));
+    await t.rec.settle();
+    expect(t.rec.records).toHaveLength(0);
   });
 
   it('rejects bad arguments with a TypeError that names them', () => {
-    fresh();
+    t.fresh();
     const fn = async () => 1;
-    expect(() => monitor.track('nope' as any, options)).toThrow(/track: expected a function to track, got "nope"/);
-    expect(() => monitor.track(fn, undefined as any)).toThrow(/track: options must be an object/);
-    expect(() => monitor.track(fn, { ...options, provider: '' })).toThrow(/track: option "provider" must be a non-empty string, got ""/);
-    expect(() => monitor.track(fn, { provider: 'x', model: 'm' } as any)).toThrow(/option "operation" must be a non-empty string, got undefined/);
-    expect(() => monitor.track(fn, { ...options, model: 3 as any })).toThrow(/option "model" must be a non-empty string, got 3/);
-    expect(() => monitor.track(fn, { ...options, readUsage: 'usage' as any })).toThrow(/option "readUsage" must be a function/);
-    expect(() => monitor.track(fn, { ...options, readModle: () => 'x' } as any)).toThrow(/unknown option "readModle"/);
+    expect(() => t.monitor.track('nope' as any, options)).toThrow(/track: expected a function to track, got "nope"/);
+    expect(() => t.monitor.track(fn, undefined as any)).toThrow(/track: options must be an object/);
+    expect(() => t.monitor.track(fn, { ...options, provider: '' })).toThrow(/track: option "provider" must be a non-empty string, got ""/);
+    expect(() => t.monitor.track(fn, { provider: 'x', model: 'm' } as any)).toThrow(/option "operation" must be a non-empty string, got undefined/);
+    expect(() => t.monitor.track(fn, { ...options, model: 3 as any })).toThrow(/option "model" must be a non-empty string, got 3/);
+    expect(() => t.monitor.track(fn, { ...options, readUsage: 'usage' as any })).toThrow(/option "readUsage" must be a function/);
+    expect(() => t.monitor.track(fn, { ...options, readModle: () => 'x' } as any)).toThrow(/unknown option "readModle"/);
   });
 });

@@ -2,48 +2,38 @@
  * Opt-in content capture through the real `openai` and `@anthropic-ai/sdk` clients: the request's
  * messages and the output in the GenAI message shape, redacted, truncated and sampled.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Anthropic from '@anthropic-ai/sdk';
-import { createMonitor, type CallRecord, type Monitor, type MonitorOptions } from '../../src/index.js';
-import { chatChunks, chatCompletion, completion, responseObject, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
+import type { CallRecord, MonitorOptions } from '../../src/index.js';
+import { chatChunks, chatCompletion, completion, responseObject } from '../support/openai-server.js';
 import { CLAUDE_MODEL, message, startAnthropicServer, type AnthropicTestServer } from '../support/anthropic-server.js';
-import { recorder } from '../support/records.js';
+import { openAIFixture } from '../support/fixture.js';
 
-let server: OpenAITestServer;
+const t = openAIFixture({ serviceName: 'capture', otel: false, resources: false });
 let claude: AnthropicTestServer;
-let monitor: Monitor;
-let rec: ReturnType<typeof recorder>;
-let openai: OpenAI;
 
 beforeAll(async () => {
-  server = await startOpenAIServer();
   claude = await startAnthropicServer();
 });
 afterAll(async () => {
-  await server.close();
   await claude.close();
 });
-afterEach(async () => {
-  await monitor?.shutdown();
-});
 
+/** A monitor that captures content (`capture`, default `{ content: true }`). */
 function fresh(capture: MonitorOptions['capture'] = { content: true }, options: MonitorOptions = {}) {
-  monitor = createMonitor({ serviceName: 'capture', otel: false, resources: false, capture, ...options });
-  rec = recorder(monitor);
-  openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }));
+  t.fresh({ capture, ...options });
 }
 
 async function one(): Promise<CallRecord> {
-  const [r] = await rec.waitFor(1);
+  const [r] = await t.rec.waitFor(1);
   return r;
 }
 
 describe('chat completions', () => {
   it('captures system, user parts, assistant tool calls and tool results, and the answer, redacted', async () => {
     fresh();
-    server.enqueue({ body: chatCompletion({ content: 'Mail ops@example.com for card 4242 4242 4242 4242' }) });
-    await openai.chat.completions.create({
+    t.server.enqueue({ body: chatCompletion({ content: 'Mail ops@example.com for card 4242 4242 4242 4242' }) });
+    await t.openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [
         { role: 'developer', content: 'Be brief.' },
@@ -74,7 +64,7 @@ describe('chat completions', () => {
 
   it('captures streamed tool calls as tool_call parts, one per call', async () => {
     fresh();
-    server.enqueue({
+    t.server.enqueue({
       chunks: chatChunks([], {
         toolCalls: [
           { id: 'call_a', name: 'a', arguments: '{"city":"Paris"}' },
@@ -82,7 +72,7 @@ describe('chat completions', () => {
         ],
       }),
     });
-    for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'weather' }], stream: true }));
+    for await (const _ of await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'weather' }], stream: true }));
     const r = await one();
     expect(r.content!.output).toEqual([
       {
@@ -98,8 +88,8 @@ describe('chat completions', () => {
 
   it('captures the prompt of a failed call, with no output', async () => {
     fresh();
-    server.enqueue({ status: 500 });
-    await expect(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).rejects.toThrow();
+    t.server.enqueue({ status: 500 });
+    await expect(t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).rejects.toThrow();
     const r = await one();
     expect(r.outcome).toBe('failed');
     expect(r.content).toEqual({ input: [{ role: 'user', parts: [{ type: 'text', content: 'hello' }] }], output: [] });
@@ -109,8 +99,8 @@ describe('chat completions', () => {
 describe('other APIs', () => {
   it('captures the Responses API (instructions, input items, function calls and outputs)', async () => {
     fresh();
-    server.enqueue({ body: responseObject({ text: 'Done.' }) });
-    await openai.responses.create({
+    t.server.enqueue({ body: responseObject({ text: 'Done.' }) });
+    await t.openai.responses.create({
       model: 'gpt-4o-mini',
       instructions: 'You are a bot.',
       input: [
@@ -133,10 +123,10 @@ describe('other APIs', () => {
 
   it('captures legacy completions and embeddings inputs', async () => {
     fresh();
-    server.enqueue({ body: completion({ text: ' world' }) });
-    await openai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hello' });
-    await openai.embeddings.create({ model: 'text-embedding-3-small', input: ['one', 'two'] });
-    const [c, e] = await rec.waitFor(2);
+    t.server.enqueue({ body: completion({ text: ' world' }) });
+    await t.openai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hello' });
+    await t.openai.embeddings.create({ model: 'text-embedding-3-small', input: ['one', 'two'] });
+    const [c, e] = await t.rec.waitFor(2);
     expect(c.content).toEqual({
       input: [{ role: 'user', parts: [{ type: 'text', content: 'hello' }] }],
       output: [{ role: 'assistant', parts: [{ type: 'text', content: ' world' }], finish_reason: 'stop' }],
@@ -149,7 +139,7 @@ describe('other APIs', () => {
 
   it('captures Anthropic messages (system, text, tool use)', async () => {
     fresh();
-    const anthropic = monitor.wrap(new Anthropic({ apiKey: 'test-key', baseURL: claude.url, maxRetries: 0 }));
+    const anthropic = t.monitor.wrap(new Anthropic({ apiKey: 'test-key', baseURL: claude.url, maxRetries: 0 }));
     claude.enqueue({ body: message({ text: 'Sure.' }) });
     await anthropic.messages.create({
       model: CLAUDE_MODEL,
@@ -175,8 +165,8 @@ describe('other APIs', () => {
 describe('truncation, sampling, the app redaction', () => {
   it('truncates each text to maxLength after redaction', async () => {
     fresh({ content: true, maxLength: 20 });
-    server.enqueue({ body: chatCompletion({ content: 'x'.repeat(50) }) });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `a@b.io ${'y'.repeat(40)}` }] });
+    t.server.enqueue({ body: chatCompletion({ content: 'x'.repeat(50) }) });
+    await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `a@b.io ${'y'.repeat(40)}` }] });
     const r = await one();
     // 17 characters of marker and space, 3 of the 40 y: 37 cut.
     expect(r.content!.input[0]).toEqual({ role: 'user', parts: [{ type: 'text', content: `[redacted:email] yyy…[truncated 37 chars]` }] });
@@ -186,7 +176,7 @@ describe('truncation, sampling, the app redaction', () => {
   it('keeps only the most recent 64 messages of a long conversation', async () => {
     fresh();
     const messages = Array.from({ length: 100 }, (_, i) => ({ role: 'user' as const, content: `m${i}` }));
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
     const r = await one();
     expect(r.content!.input).toHaveLength(64);
     expect((r.content!.input[0] as any).parts[0].content).toBe('m36');
@@ -196,24 +186,24 @@ describe('truncation, sampling, the app redaction', () => {
   it('captures about sampleRate of the calls, and none at 0', async () => {
     fresh({ content: true, sampleRate: 0.5 });
     const n = 100;
-    for (let i = 0; i < n; i++) await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
-    const records = await rec.waitFor(n);
+    for (let i = 0; i < n; i++) await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
+    const records = await t.rec.waitFor(n);
     const captured = records.filter((r) => r.content !== undefined).length;
     // Binomial(100, 0.5): outside 25..75 has a probability under 1e-6.
     expect(captured).toBeGreaterThan(25);
     expect(captured).toBeLessThan(75);
-    await monitor.shutdown();
+    await t.monitor.shutdown();
 
     fresh({ content: true, sampleRate: 0 });
-    for (let i = 0; i < 10; i++) await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
-    expect((await rec.waitFor(10)).every((r) => r.content === undefined)).toBe(true);
+    for (let i = 0; i < 10; i++) await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q${i}` }] });
+    expect((await t.rec.waitFor(10)).every((r) => r.content === undefined)).toBe(true);
   });
 
   it('applies the app patterns and function, and drops the text when the function throws', async () => {
-    fresh({ content: true, redact: { patterns: [/ticket-\d+/], fn: (t) => t.replace('secret', 's*****') } });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'secret ticket-42' }] });
+    fresh({ content: true, redact: { patterns: [/ticket-\d+/], fn: (text) => text.replace('secret', 's*****') } });
+    await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'secret ticket-42' }] });
     expect((await one()).content!.input[0]).toEqual({ role: 'user', parts: [{ type: 'text', content: 's***** [redacted]' }] });
-    await monitor.shutdown();
+    await t.monitor.shutdown();
 
     fresh({
       content: true,
@@ -223,7 +213,7 @@ describe('truncation, sampling, the app redaction', () => {
         },
       },
     });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'private' }] });
+    await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'private' }] });
     const r = await one();
     expect(r.content!.input[0]).toEqual({ role: 'user', parts: [{ type: 'text', content: '[redacted:dropped]' }] });
     expect(JSON.stringify(r)).not.toContain('private');
@@ -231,7 +221,7 @@ describe('truncation, sampling, the app redaction', () => {
 
   it('leaves capture off when content is not true', async () => {
     fresh({ content: false, maxLength: 100 });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     expect((await one()).content).toBeUndefined();
   });
 });

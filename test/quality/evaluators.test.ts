@@ -3,45 +3,26 @@
  * local server): what each one says, `record.quality`, `llm_vitals_evaluations_total` and
  * `llm_vitals_quality_score` in the real exposition, and that evaluation runs off the app's path.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
-import { createMonitor, type CallRecord, type Monitor, type MonitorOptions } from '../../src/index.js';
-import { chatChunks, chatCompletion, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
-import { recorder } from '../support/records.js';
+import { createMonitor, type CallRecord } from '../../src/index.js';
+import { chatChunks, chatCompletion } from '../support/openai-server.js';
+import { openAIFixture } from '../support/fixture.js';
 import { valueOf } from '../support/exposition.js';
 
-let server: OpenAITestServer;
-let monitor: Monitor;
-let rec: ReturnType<typeof recorder>;
-let openai: OpenAI;
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await monitor?.shutdown();
-});
-
-function fresh(options: MonitorOptions = {}) {
-  monitor = createMonitor({ serviceName: 'quality', otel: false, resources: false, ...options });
-  rec = recorder(monitor);
-  openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }));
-}
+const t = openAIFixture({ serviceName: 'quality', otel: false, resources: false });
 
 type Body = Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'>;
-const ask = (body: Body = {}) => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], ...body });
+const ask = (body: Body = {}) => t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], ...body });
 
 /** One call answered with `reply`; its record once published. */
 async function judged(reply: Parameters<typeof chatCompletion>[0], body: Body = {}): Promise<CallRecord> {
-  const before = rec.records.length;
-  server.enqueue({ body: chatCompletion(reply) });
+  const before = t.rec.records.length;
+  t.server.enqueue({ body: chatCompletion(reply) });
   await ask(body);
-  const records = await rec.waitFor(before + 1);
+  const records = await t.rec.waitFor(before + 1);
   return records.at(-1)!;
 }
 
@@ -55,20 +36,20 @@ const jsonSchema: Body = { response_format: { type: 'json_schema', json_schema: 
 
 describe('built-in evaluators', () => {
   it('pass a plain good answer on every check that applies', async () => {
-    fresh();
+    t.fresh();
     const r = await judged({ content: 'Paris is the capital of France.' });
     expect(r.quality).toEqual({ score: 1, evaluations: { non_empty: 'pass', not_truncated: 'pass', no_refusal: 'pass' } });
   });
 
   it('fail an empty answer, and one cut by the length limit', async () => {
-    fresh();
+    t.fresh();
     expect((await judged({ content: '  ' })).quality!.evaluations.non_empty).toBe('fail');
     const cut = await judged({ content: 'The list: 1, 2,', finishReason: 'length' });
     expect(cut.quality).toEqual({ score: 2 / 3, evaluations: { non_empty: 'pass', not_truncated: 'fail', no_refusal: 'pass' } });
   });
 
   it('fail invalid JSON when JSON was asked for, and judge nothing about JSON otherwise', async () => {
-    fresh();
+    t.fresh();
     const asked: Body = { response_format: { type: 'json_object' } };
     expect((await judged({ content: '{"a": 1}' }, asked)).quality!.evaluations.valid_json).toBe('pass');
     expect((await judged({ content: 'Sure! {"a": 1}' }, asked)).quality!.evaluations.valid_json).toBe('fail');
@@ -76,7 +57,7 @@ describe('built-in evaluators', () => {
   });
 
   it('fail JSON that does not match the schema the request gave', async () => {
-    fresh();
+    t.fresh();
     const ok = await judged({ content: '{"answer":"x","confidence":0.9,"tags":["a"]}' }, jsonSchema);
     expect(ok.quality!.evaluations).toMatchObject({ valid_json: 'pass', matches_schema: 'pass' });
     for (const wrong of ['{"answer":1}', '{"confidence":0.9}', '{"answer":"x","extra":true}', '{"answer":"x","tags":["c"]}']) {
@@ -89,7 +70,7 @@ describe('built-in evaluators', () => {
   });
 
   it('fail refusal phrasing at the start of the answer, straight or curly apostrophes, and content_filter', async () => {
-    fresh();
+    t.fresh();
     for (const refusal of ["I'm sorry, but I can't help with that.", 'I’m unable to assist with this request.', 'As an AI language model, I cannot do that.']) {
       expect((await judged({ content: refusal })).quality!.evaluations.no_refusal, refusal).toBe('fail');
     }
@@ -100,25 +81,25 @@ describe('built-in evaluators', () => {
   });
 
   it('fail tool calls whose arguments do not parse as a JSON object, streamed or not', async () => {
-    fresh();
+    t.fresh();
     const good = await judged({ toolCalls: [{ id: 'c1', name: 'f', arguments: '{"city":"Paris"}' }] });
     expect(good.quality).toEqual({ score: 1, evaluations: { not_truncated: 'pass', tool_arguments: 'pass' } });
     const bad = await judged({ toolCalls: [{ id: 'c1', name: 'f', arguments: '{"city":"Paris"}' }, { id: 'c2', name: 'g', arguments: '{"city":' }] });
     expect(bad.quality!.evaluations.tool_arguments).toBe('fail');
-    server.enqueue({ chunks: chatChunks([], { toolCalls: [{ id: 'c1', name: 'f', arguments: '["not", "an object"]' }] }) });
-    for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], stream: true }));
-    const [, , streamed] = await rec.waitFor(3);
+    t.server.enqueue({ chunks: chatChunks([], { toolCalls: [{ id: 'c1', name: 'f', arguments: '["not", "an object"]' }] }) });
+    for await (const _ of await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], stream: true }));
+    const [, , streamed] = await t.rec.waitFor(3);
     expect(streamed.quality!.evaluations.tool_arguments).toBe('fail');
   });
 
   it('judge no failed call, cancelled stream or embeddings', async () => {
-    fresh();
-    server.enqueue({ status: 500 });
+    t.fresh();
+    t.server.enqueue({ status: 500 });
     await expect(ask()).rejects.toThrow();
-    await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
-    server.enqueue({ chunks: chatChunks(['a', 'b', 'c']) });
-    for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], stream: true })) break;
-    const records = await rec.waitFor(3);
+    await t.openai.embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
+    t.server.enqueue({ chunks: chatChunks(['a', 'b', 'c']) });
+    for await (const _ of await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'q' }], stream: true })) break;
+    const records = await t.rec.waitFor(3);
     expect(records.map((r) => [r.outcome, r.quality])).toEqual([
       ['failed', undefined],
       ['completed', undefined],
@@ -127,10 +108,10 @@ describe('built-in evaluators', () => {
   });
 
   it('counts every result in llm_vitals_evaluations_total and each score in llm_vitals_quality_score', async () => {
-    fresh();
+    t.fresh();
     await judged({ content: '{"a":1}' }, { response_format: { type: 'json_object' } });
     await judged({ content: 'no json' }, { response_format: { type: 'json_object' } });
-    const text = await monitor.metrics();
+    const text = await t.monitor.metrics();
     const labels = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini' };
     expect(valueOf(text, 'llm_vitals_evaluations_total', { ...labels, evaluator: 'valid_json', result: 'pass' })).toBe(1);
     expect(valueOf(text, 'llm_vitals_evaluations_total', { ...labels, evaluator: 'valid_json', result: 'fail' })).toBe(1);
@@ -143,8 +124,8 @@ describe('built-in evaluators', () => {
     // The cost and quality metric families, as the monitor exposes them, pass promtool's lint.
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
     expect(promtool, 'promtool not found: install Debian package "prometheus"').toBeDefined();
-    monitor.feedback(rec.records[0].id, { expected: 'a', actual: 'a' });
-    const ours = (await monitor.metrics())
+    t.monitor.feedback(t.rec.records[0].id, { expected: 'a', actual: 'a' });
+    const ours = (await t.monitor.metrics())
       .split('\n')
       .filter((line) => /^(# (HELP|TYPE) )?llm_vitals_(cost_usd_total|cost_unknown_calls_total|quality_score(_bucket|_sum|_count)?|evaluations_total)[{ ]/.test(line))
       .join('\n');
@@ -154,7 +135,7 @@ describe('built-in evaluators', () => {
     const lint = spawnSync(promtool!, ['check', 'metrics'], { input: `${ours}\n`, encoding: 'utf8' });
     expect(lint.stdout + lint.stderr).toBe('');
     expect(lint.status).toBe(0);
-    const [quality] = monitor.snapshot().quality!;
+    const [quality] = t.monitor.snapshot().quality!;
     expect(quality).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', route: '', evaluated: 2, meanScore: 0.875 });
     expect(quality.evaluations.valid_json).toEqual({ pass: 1, fail: 1, error: 0, timeout: 0, failRate: 0.5 });
   });
@@ -162,7 +143,7 @@ describe('built-in evaluators', () => {
 
 describe('custom evaluators and the options', () => {
   it('runs custom evaluators, sync and async, next to the chosen built-ins', async () => {
-    fresh({
+    t.fresh({
       evaluators: [
         'non_empty',
         function mentionsParis({ output }) {
@@ -179,7 +160,7 @@ describe('custom evaluators and the options', () => {
   });
 
   it('counts an evaluator that throws as error and one that runs past the timeout as timeout, without holding the record', async () => {
-    fresh({
+    t.fresh({
       evaluationTimeoutMs: 50,
       evaluators: [
         'non_empty',
@@ -201,8 +182,8 @@ describe('custom evaluators and the options', () => {
       score: 1,
       evaluations: { non_empty: 'pass', broken: 'error', slow: 'timeout', rejects: 'error', out_of_range: 'error' },
     });
-    expect(rec.errors.map((e) => (e as any).component)).toEqual(['evaluator', 'evaluator', 'evaluator']);
-    expect(valueOf(await monitor.metrics(), 'llm_vitals_evaluations_total', {
+    expect(t.rec.errors.map((e) => (e as any).component)).toEqual(['evaluator', 'evaluator', 'evaluator']);
+    expect(valueOf(await t.monitor.metrics(), 'llm_vitals_evaluations_total', {
       gen_ai_provider_name: 'openai',
       gen_ai_request_model: 'gpt-4o-mini',
       evaluator: 'slow',
@@ -212,32 +193,32 @@ describe('custom evaluators and the options', () => {
 
   it('runs after the app has its response, never on its path', async () => {
     let ran = false;
-    fresh({ evaluators: [{ name: 'spy', evaluate: () => ((ran = true), true) }] });
+    t.fresh({ evaluators: [{ name: 'spy', evaluate: () => ((ran = true), true) }] });
     const response = await ask();
     // The app holds its answer; the evaluation has not run yet, and its record is not out.
     expect(response.choices[0].message.content).toBe('Hello from the local server');
     expect(ran).toBe(false);
-    expect(rec.records).toHaveLength(0);
-    await rec.waitFor(1);
+    expect(t.rec.records).toHaveLength(0);
+    await t.rec.waitFor(1);
     expect(ran).toBe(true);
   });
 
   it('evaluates nothing at evaluationSampleRate 0, or with no evaluators', async () => {
-    fresh({ evaluationSampleRate: 0 });
+    t.fresh({ evaluationSampleRate: 0 });
     await ask();
-    expect((await rec.waitFor(1))[0].quality).toBeUndefined();
-    await monitor.shutdown();
-    fresh({ evaluators: [] });
+    expect((await t.rec.waitFor(1))[0].quality).toBeUndefined();
+    await t.monitor.shutdown();
+    t.fresh({ evaluators: [] });
     await ask();
-    expect((await rec.waitFor(1))[0].quality).toBeUndefined();
+    expect((await t.rec.waitFor(1))[0].quality).toBeUndefined();
   });
 
   it('publishes every held record by shutdown', async () => {
-    fresh({ evaluators: [{ name: 'later', evaluate: () => new Promise((r) => setTimeout(() => r(true), 30)) }] });
+    t.fresh({ evaluators: [{ name: 'later', evaluate: () => new Promise((r) => setTimeout(() => r(true), 30)) }] });
     await Promise.all([ask(), ask(), ask()]);
-    await monitor.shutdown();
-    expect(rec.records).toHaveLength(3);
-    expect(rec.records.every((r) => r.quality!.evaluations.later === 'pass')).toBe(true);
+    await t.monitor.shutdown();
+    expect(t.rec.records).toHaveLength(3);
+    expect(t.rec.records.every((r) => r.quality!.evaluations.later === 'pass')).toBe(true);
   });
 
   it('refuses malformed evaluator options with a TypeError naming the option', () => {

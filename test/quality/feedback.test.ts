@@ -2,59 +2,39 @@
  * Feedback that arrives after the call, by record id or provider response id: scores, labels and
  * ground truth in `llm_vitals_quality_score` (real exposition), the snapshot, and the quality signals.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import OpenAI from 'openai';
-import { createMonitor, type CallRecord, type Monitor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../src/index.js';
 import { LabelGuard } from '../../src/lib/label-guard.js';
 import { correct, RecentCalls } from '../../src/quality/feedback.js';
 import { QualitySink, type QualitySignal } from '../../src/sinks/quality.js';
-import { chatCompletion, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
-import { recorder } from '../support/records.js';
+import { chatCompletion } from '../support/openai-server.js';
+import { openAIFixture } from '../support/fixture.js';
 import { valueOf } from '../support/exposition.js';
 
-let server: OpenAITestServer;
-let monitor: Monitor;
-let rec: ReturnType<typeof recorder>;
-let openai: OpenAI;
-
-beforeAll(async () => {
-  server = await startOpenAIServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(async () => {
-  await monitor?.shutdown();
-});
-
-function fresh() {
-  monitor = createMonitor({ serviceName: 'feedback', otel: false, resources: false, evaluators: [] });
-  rec = recorder(monitor);
-  openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }));
-}
+const t = openAIFixture({ serviceName: 'feedback', otel: false, resources: false, evaluators: [] });
 
 async function call(responseId: string, content = 'ok'): Promise<CallRecord> {
-  const before = rec.records.length;
-  server.enqueue({ body: chatCompletion({ id: responseId, content }) });
-  await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'classify' }] });
-  return (await rec.waitFor(before + 1)).at(-1)!;
+  const before = t.rec.records.length;
+  t.server.enqueue({ body: chatCompletion({ id: responseId, content }) });
+  await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'classify' }] });
+  return (await t.rec.waitFor(before + 1)).at(-1)!;
 }
 
 const labels = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini' };
 
 describe('monitor.feedback', () => {
   it('takes scores by record id and by response id, with labels', async () => {
-    fresh();
+    t.fresh();
     const a = await call('chatcmpl-a');
     await call('chatcmpl-b');
-    expect(monitor.feedback(a.id, { score: 1, label: 'thumbs_up' })).toBe(true);
-    expect(monitor.feedback('chatcmpl-b', { score: 0, label: 'thumbs_down' })).toBe(true);
-    expect(monitor.feedback('chatcmpl-b', { score: 0.5 })).toBe(true);
-    const text = await monitor.metrics();
+    expect(t.monitor.feedback(a.id, { score: 1, label: 'thumbs_up' })).toBe(true);
+    expect(t.monitor.feedback('chatcmpl-b', { score: 0, label: 'thumbs_down' })).toBe(true);
+    expect(t.monitor.feedback('chatcmpl-b', { score: 0.5 })).toBe(true);
+    const text = await t.monitor.metrics();
     expect(valueOf(text, 'llm_vitals_quality_score_count', { ...labels, source: 'feedback' })).toBe(3);
     expect(valueOf(text, 'llm_vitals_quality_score_sum', { ...labels, source: 'feedback' })).toBe(1.5);
     expect(valueOf(text, 'llm_vitals_quality_score_bucket', { ...labels, source: 'feedback', le: '0' })).toBe(1);
-    expect(monitor.snapshot().quality).toEqual([
+    expect(t.monitor.snapshot().quality).toEqual([
       expect.objectContaining({
         provider: 'openai',
         model: 'gpt-4o-mini',
@@ -65,28 +45,28 @@ describe('monitor.feedback', () => {
   });
 
   it('gives an accuracy rate from ground truth', async () => {
-    fresh();
+    t.fresh();
     const answers = ['spam', 'ham', 'spam', 'spam'];
     const truth = ['spam', 'ham', 'ham', 'spam'];
     const records: CallRecord[] = [];
     for (let i = 0; i < answers.length; i++) records.push(await call(`chatcmpl-${i}`, answers[i]));
-    records.forEach((r, i) => monitor.feedback(r.id, { expected: truth[i], actual: answers[i] }));
-    expect(monitor.snapshot().quality![0].groundTruth).toEqual({ count: 4, correct: 3, accuracy: 0.75 });
-    const text = await monitor.metrics();
+    records.forEach((r, i) => t.monitor.feedback(r.id, { expected: truth[i], actual: answers[i] }));
+    expect(t.monitor.snapshot().quality![0].groundTruth).toEqual({ count: 4, correct: 3, accuracy: 0.75 });
+    const text = await t.monitor.metrics();
     expect(valueOf(text, 'llm_vitals_quality_score_sum', { ...labels, source: 'ground_truth' })).toBe(3);
     expect(valueOf(text, 'llm_vitals_quality_score_count', { ...labels, source: 'ground_truth' })).toBe(4);
   });
 
   it('refuses feedback for an id it does not know (false), and malformed feedback (TypeError)', async () => {
-    fresh();
+    t.fresh();
     const r = await call('chatcmpl-x');
-    expect(monitor.feedback('chatcmpl-unknown', { score: 1 })).toBe(false);
-    expect(() => monitor.feedback(r.id, { score: 1.5 })).toThrow(/feedback: score must be a number from 0 to 1, got 1.5/);
-    expect(() => monitor.feedback(r.id, {})).toThrow(/feedback: give a score/);
-    expect(() => monitor.feedback(r.id, { expected: 'a' })).toThrow(/ground truth needs both expected and actual/);
-    expect(() => monitor.feedback('', { score: 1 })).toThrow(/feedback: id must be a non-empty string/);
-    expect(() => monitor.feedback(r.id, { score: 1, label: '' })).toThrow(/label must be a non-empty string/);
-    expect(monitor.snapshot().quality).toEqual([]);
+    expect(t.monitor.feedback('chatcmpl-unknown', { score: 1 })).toBe(false);
+    expect(() => t.monitor.feedback(r.id, { score: 1.5 })).toThrow(/feedback: score must be a number from 0 to 1, got 1.5/);
+    expect(() => t.monitor.feedback(r.id, {})).toThrow(/feedback: give a score/);
+    expect(() => t.monitor.feedback(r.id, { expected: 'a' })).toThrow(/ground truth needs both expected and actual/);
+    expect(() => t.monitor.feedback('', { score: 1 })).toThrow(/feedback: id must be a non-empty string/);
+    expect(() => t.monitor.feedback(r.id, { score: 1, label: '' })).toThrow(/label must be a non-empty string/);
+    expect(t.monitor.snapshot().quality).toEqual([]);
   });
 });
 
