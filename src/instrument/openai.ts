@@ -108,40 +108,59 @@ function noteIfMissing(record: CallRecord): void {
   if (record.finishReasons.length === 0 && record.operation !== OPERATION.embeddings) record.notes.push('finish_reason_missing');
 }
 
+/**
+ * What Chat Completions and legacy Completions responses share: identity, one finish reason per
+ * choice, usage; `readChoice` takes each choice's output.
+ */
+function readChoicesResponse(call: Call, data: any, readChoice: (call: Call, choice: any) => void): void {
+  const record = call.record;
+  if (data === null || typeof data !== 'object') {
+    record.notes.push('response_not_object');
+    return;
+  }
+  readIdentity(record, data);
+  const choices = data.choices;
+  if (Array.isArray(choices)) {
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i];
+      setFinishReason(record, choice?.index ?? i, choice?.finish_reason);
+      readChoice(call, choice);
+    }
+  } else record.notes.push('choices_missing');
+  readCompletionUsage(record, data.usage);
+  noteIfMissing(record);
+}
+
+/**
+ * What their chunks share: identity, usage, and the `usage: null` that the monitor's own
+ * `include_usage` adds to every chunk (removed when the app did not ask for usage). Returns the
+ * chunk's choices to read, or its kind when it has none.
+ */
+function chunkChoices(call: Call, chunk: any): any[] | ChunkKind {
+  if (chunk === null || typeof chunk !== 'object') return META;
+  const record = call.record;
+  if (record.responseId === undefined) readIdentity(record, chunk);
+  const usage = chunk.usage;
+  if (usage != null) readCompletionUsage(record, usage);
+  else if (usage === null && call.hideUsageChunk) delete chunk.usage;
+  const choices = chunk.choices;
+  if (choices == null || choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
+  return choices;
+}
+
 export const chatReader: ResponseReader = {
   response(call, data) {
-    const record = call.record;
-    if (data === null || typeof data !== 'object') {
-      record.notes.push('response_not_object');
-      return;
-    }
-    readIdentity(record, data);
-    const choices = data.choices;
-    if (Array.isArray(choices)) {
-      for (let i = 0; i < choices.length; i++) {
-        const choice = choices[i];
-        setFinishReason(record, choice?.index ?? i, choice?.finish_reason);
-        const message = choice?.message;
-        if (typeof message?.content === 'string') call.pending?.outputParts.push(message.content);
-        const tools = message?.tool_calls;
-        if (Array.isArray(tools)) for (const t of tools) if (typeof t?.function?.arguments === 'string') call.pending?.outputParts.push(t.function.arguments);
-      }
-    } else record.notes.push('choices_missing');
-    readCompletionUsage(record, data.usage);
-    noteIfMissing(record);
+    readChoicesResponse(call, data, (call, choice) => {
+      const message = choice?.message;
+      if (typeof message?.content === 'string') call.pending?.outputParts.push(message.content);
+      const tools = message?.tool_calls;
+      if (Array.isArray(tools)) for (const t of tools) if (typeof t?.function?.arguments === 'string') call.pending?.outputParts.push(t.function.arguments);
+    });
   },
   chunk(call, chunk): ChunkKind {
-    if (chunk === null || typeof chunk !== 'object') return META;
+    const choices = chunkChoices(call, chunk);
+    if (typeof choices === 'number') return choices;
     const record = call.record;
-    if (record.responseId === undefined) readIdentity(record, chunk);
-    const usage = chunk.usage;
-    if (usage != null) readCompletionUsage(record, usage);
-    // The app did not ask for usage: the `usage: null` the server now adds to every chunk is ours to remove.
-    else if (usage === null && call.hideUsageChunk) delete chunk.usage;
-    const choices = chunk.choices;
-    if (choices === undefined || choices === null || choices.length === 0) {
-      return call.hideUsageChunk && usage != null ? HIDE : META;
-    }
     let kind: ChunkKind = META;
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
@@ -173,31 +192,14 @@ export const chatReader: ResponseReader = {
 
 export const completionReader: ResponseReader = {
   response(call, data) {
-    const record = call.record;
-    if (data === null || typeof data !== 'object') {
-      record.notes.push('response_not_object');
-      return;
-    }
-    readIdentity(record, data);
-    if (Array.isArray(data.choices)) {
-      for (let i = 0; i < data.choices.length; i++) {
-        const choice = data.choices[i];
-        setFinishReason(record, choice?.index ?? i, choice?.finish_reason);
-        if (typeof choice?.text === 'string') call.pending?.outputParts.push(choice.text);
-      }
-    } else record.notes.push('choices_missing');
-    readCompletionUsage(record, data.usage);
-    noteIfMissing(record);
+    readChoicesResponse(call, data, (call, choice) => {
+      if (typeof choice?.text === 'string') call.pending?.outputParts.push(choice.text);
+    });
   },
   chunk(call, chunk): ChunkKind {
-    if (chunk === null || typeof chunk !== 'object') return META;
+    const choices = chunkChoices(call, chunk);
+    if (typeof choices === 'number') return choices;
     const record = call.record;
-    if (record.responseId === undefined) readIdentity(record, chunk);
-    const usage = chunk.usage;
-    if (usage != null) readCompletionUsage(record, usage);
-    else if (usage === null && call.hideUsageChunk) delete chunk.usage;
-    const choices = chunk.choices;
-    if (choices == null || choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
     let kind: ChunkKind = META;
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
