@@ -1,5 +1,6 @@
 /**
- * A local, Anthropic-compatible HTTP server for tests (node:http only), the twin of openai-server.ts.
+ * A local, Anthropic-compatible HTTP server for tests (node:http only), the twin of openai-server.ts: both run
+ * on the scripted-reply core in scripted-server.ts.
  *
  * - `startAnthropicServer()` listens on 127.0.0.1 on a random port; use `server.url` as the SDK `baseURL`
  *   (the SDK adds `/v1/messages` itself).
@@ -17,8 +18,9 @@
  * - neither: a status >= 400 sends the API's error body for that status (`{type: 'error', error: {type,
  *   message}}`); a 2xx reuses the default answer, so `enqueue({ delayBeforeHeadersMs: 200 })` delays a normal reply.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isObject, startScriptedServer, type RecordedRequest } from './scripted-server.js';
+
+export type { RecordedRequest };
 
 export interface AnthropicScriptedReply {
   /** HTTP status, default 200. */
@@ -36,15 +38,6 @@ export interface AnthropicScriptedReply {
   delayBetweenEventsMs?: number;
   /** Destroy the socket after sending this many events (stream cut midway). 0: right after the headers. */
   dropAfterEvents?: number;
-}
-
-export interface RecordedRequest {
-  method: string;
-  /** Path without query string, e.g. `/v1/messages`. */
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body, raw string when not JSON, undefined when empty. */
-  body: any;
 }
 
 export interface AnthropicTestServer {
@@ -224,10 +217,6 @@ export function errorEvent(type = 'overloaded_error', message = 'Overloaded'): R
 // Default handler
 // ---------------------------------------------------------------------------------------------------------
 
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The real API's answer for a request, by path and body. */
 export function defaultAnthropicReply(req: RecordedRequest): AnthropicScriptedReply {
   const route = req.path.replace(/\/+$/, '');
@@ -258,168 +247,17 @@ export function defaultAnthropicReply(req: RecordedRequest): AnthropicScriptedRe
 // Server
 // ---------------------------------------------------------------------------------------------------------
 
-function parseBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function sseFrame(event: unknown): string {
-  if (typeof event === 'string') return event;
-  const type = isObject(event) && typeof event.type === 'string' ? event.type : undefined;
-  return `${type ? `event: ${type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
-}
-
-export async function startAnthropicServer(
+export function startAnthropicServer(
   opts: { defaultHandler?: (req: RecordedRequest) => AnthropicScriptedReply } = {},
 ): Promise<AnthropicTestServer> {
-  const requests: RecordedRequest[] = [];
-  const queue: AnthropicScriptedReply[] = [];
-  const sockets = new Set<Socket>();
-  const sleepers = new Set<() => void>();
-  let closed = false;
-  let closePromise: Promise<void> | undefined;
-  let requestCounter = 0;
-
-  /** Resolves after `ms`, or right away when the server closes. */
-  const sleep = (ms: number | undefined) =>
-    new Promise<void>((resolve) => {
-      if (!ms || ms <= 0 || closed) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-
-  async function respond(res: http.ServerResponse, recorded: RecordedRequest) {
-    const handler = opts.defaultHandler ?? defaultAnthropicReply;
-    let reply = queue.length ? queue.shift()! : handler(recorded);
-    const status = reply.status ?? 200;
-    if (reply.body === undefined && reply.events === undefined) {
-      if (status >= 400) reply = { ...reply, body: anthropicError(status) };
-      else {
-        const fallback = defaultAnthropicReply(recorded);
-        reply = { ...reply, body: fallback.body, events: fallback.events };
-      }
-    }
-
-    const gone = () => closed || res.destroyed || res.socket == null || res.socket.destroyed;
-    await sleep(reply.delayBeforeHeadersMs);
-    if (gone()) return;
-
-    const headers: Record<string, string> = { 'request-id': `req_test_${++requestCounter}` };
-    const extra = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-
-    if (reply.events !== undefined) {
-      res.writeHead(status, {
-        ...headers,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        ...extra,
-      });
-      res.flushHeaders();
-      const write = (data: string) =>
-        new Promise<boolean>((resolve) => {
-          if (gone()) return resolve(false);
-          res.write(data, (err) => resolve(!err));
-        });
-      const drop = () => {
-        res.socket?.destroy();
-        res.destroy();
-      };
-      if (reply.dropAfterEvents === 0) return drop();
-      await sleep(reply.delayBeforeFirstEventMs);
-      let sent = 0;
-      for (const event of reply.events) {
-        if (sent > 0) await sleep(reply.delayBetweenEventsMs);
-        if (!(await write(sseFrame(event)))) return;
-        sent++;
-        if (reply.dropAfterEvents !== undefined && sent >= reply.dropAfterEvents) return drop();
-      }
-      if (!gone()) res.end();
-      return;
-    }
-
-    let payload: Buffer;
-    let contentType: string;
-    if (typeof reply.body === 'string') {
-      payload = Buffer.from(reply.body, 'utf8');
-      contentType = 'text/plain; charset=utf-8';
-    } else if (reply.body instanceof Uint8Array) {
-      payload = Buffer.from(reply.body);
-      contentType = 'application/octet-stream';
-    } else {
-      payload = Buffer.from(JSON.stringify(reply.body ?? null), 'utf8');
-      contentType = 'application/json';
-    }
-    res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(payload.length), ...extra });
-    res.end(payload);
-  }
-
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('error', () => undefined);
-    res.on('error', () => undefined);
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        headers: { ...req.headers },
-        body: parseBody(Buffer.concat(parts)),
-      };
-      requests.push(recorded);
-      respond(res, recorded).catch((err: unknown) => {
-        // A bug in a scripted reply: answer 500 if still possible so the test sees something.
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(anthropicError(500, `anthropic-server handler error: ${String(err)}`)));
-        } else res.destroy();
-      });
-    });
+  return startScriptedServer<AnthropicScriptedReply>({
+    name: 'anthropic-server',
+    basePath: '',
+    requestIdHeader: 'request-id',
+    defaultReply: defaultAnthropicReply,
+    defaultHandler: opts.defaultHandler,
+    errorBody: anthropicError,
+    // The core's reply fields are this file's own (events, delays, dropAfterEvents); no end-of-stream marker.
+    toCore: (reply) => reply,
   });
-
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    enqueue(...replies: AnthropicScriptedReply[]) {
-      queue.push(...replies);
-    },
-    close() {
-      if (closePromise) return closePromise;
-      closed = true;
-      for (const wake of [...sleepers]) wake();
-      closePromise = new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        sockets.clear();
-        server.closeAllConnections();
-      });
-      return closePromise;
-    },
-  };
 }

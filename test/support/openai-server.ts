@@ -1,5 +1,6 @@
 /**
- * A local, OpenAI-compatible HTTP server for tests (node:http only).
+ * A local, OpenAI-compatible HTTP server for tests (node:http only): OpenAI's canned data and default answers
+ * over the shared scripted-reply core in scripted-server.ts.
  *
  * - `startOpenAIServer()` listens on 127.0.0.1 on a random port; use `server.url` as the SDK `baseURL`.
  * - Every request is recorded in `server.requests` (parsed JSON body when possible).
@@ -17,8 +18,9 @@
  *   reply reuses the default handler's answer for the request, so e.g. `enqueue({ delayBeforeHeadersMs: 200 })`
  *   delays an otherwise normal response.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isObject, startScriptedServer, type RecordedRequest } from './scripted-server.js';
+
+export type { RecordedRequest };
 
 export interface ScriptedReply {
   /** HTTP status, default 200. */
@@ -38,15 +40,6 @@ export interface ScriptedReply {
   sendDone?: boolean;
   /** Destroy the socket after sending this many chunks (stream cut midway). */
   dropAfterChunks?: number;
-}
-
-export interface RecordedRequest {
-  method: string;
-  /** Path without query string, e.g. `/v1/chat/completions`. */
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body, raw string when not JSON, undefined when empty. */
-  body: any;
 }
 
 export interface OpenAITestServer {
@@ -425,10 +418,6 @@ export function errorBody(status: number, message?: string): Record<string, any>
 // Default handler
 // ---------------------------------------------------------------------------------------------------------
 
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Realistic answer for a request, by path and body (used when no reply is queued and no defaultHandler is set). */
 export function defaultReply(req: RecordedRequest): ScriptedReply {
   const route = req.path.replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
@@ -492,178 +481,22 @@ export function defaultReply(req: RecordedRequest): ScriptedReply {
 // Server
 // ---------------------------------------------------------------------------------------------------------
 
-function parseBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function sseFrame(chunk: unknown): string {
-  if (typeof chunk === 'string') return chunk;
-  const type = isObject(chunk) && typeof chunk.type === 'string' ? chunk.type : undefined;
-  return `${type ? `event: ${type}\n` : ''}data: ${JSON.stringify(chunk)}\n\n`;
-}
-
-export async function startOpenAIServer(opts: StartOpenAIServerOptions = {}): Promise<OpenAITestServer> {
-  const requests: RecordedRequest[] = [];
-  const queue: ScriptedReply[] = [];
-  const sockets = new Set<Socket>();
-  const sleepers = new Set<() => void>();
-  let closed = false;
-  let closePromise: Promise<void> | undefined;
-  let requestCounter = 0;
-
-  /** Resolves after `ms`, or right away when the server closes. */
-  const sleep = (ms: number | undefined) =>
-    new Promise<void>((resolve) => {
-      if (!ms || ms <= 0 || closed) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-
-  async function respond(req: http.IncomingMessage, res: http.ServerResponse, recorded: RecordedRequest) {
-    let reply = queue.length ? queue.shift()! : (opts.defaultHandler ?? defaultReply)(recorded);
-    const status = reply.status ?? 200;
-    if (reply.body === undefined && reply.chunks === undefined) {
-      if (status >= 400) reply = { ...reply, body: errorBody(status) };
-      else {
-        const fallback = defaultReply(recorded);
-        reply = { ...reply };
-        if (fallback.body !== undefined) reply.body = fallback.body;
-        if (fallback.chunks !== undefined) reply.chunks = fallback.chunks;
-        if (reply.sendDone === undefined && fallback.sendDone !== undefined) reply.sendDone = fallback.sendDone;
-      }
-    }
-
-    const gone = () => closed || res.destroyed || res.socket == null || res.socket.destroyed;
-    await sleep(reply.delayBeforeHeadersMs);
-    if (gone()) return;
-
-    const headers: Record<string, string> = { 'x-request-id': `req_test_${++requestCounter}` };
-    const extra = Object.fromEntries(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-
-    if (reply.chunks !== undefined) {
-      res.writeHead(status, {
-        ...headers,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        ...extra,
-      });
-      res.flushHeaders();
-      const write = (data: string) =>
-        new Promise<boolean>((resolve) => {
-          if (gone()) return resolve(false);
-          res.write(data, (err) => resolve(!err));
-        });
-      const drop = () => {
-        res.socket?.destroy();
-        res.destroy();
-      };
-      if (reply.dropAfterChunks === 0) return drop();
-      await sleep(reply.delayBeforeFirstChunkMs);
-      let sent = 0;
-      for (const chunk of reply.chunks) {
-        if (sent > 0) await sleep(reply.delayBetweenChunksMs);
-        if (!(await write(sseFrame(chunk)))) return;
-        sent++;
-        if (reply.dropAfterChunks !== undefined && sent >= reply.dropAfterChunks) return drop();
-      }
-      if (reply.sendDone ?? true) {
-        if (!(await write('data: [DONE]\n\n'))) return;
-      }
-      if (!gone()) res.end();
-      return;
-    }
-
-    let payload: Buffer;
-    let contentType: string;
-    if (typeof reply.body === 'string') {
-      payload = Buffer.from(reply.body, 'utf8');
-      contentType = 'text/plain; charset=utf-8';
-    } else if (reply.body instanceof Uint8Array) {
-      payload = Buffer.from(reply.body);
-      contentType = 'application/octet-stream';
-    } else {
-      payload = Buffer.from(JSON.stringify(reply.body ?? null), 'utf8');
-      contentType = 'application/json';
-    }
-    res.writeHead(status, {
-      ...headers,
-      'content-type': contentType,
-      'content-length': String(payload.length),
-      ...extra,
-    });
-    res.end(payload);
-  }
-
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('error', () => undefined);
-    res.on('error', () => undefined);
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        headers: { ...req.headers },
-        body: parseBody(Buffer.concat(parts)),
-      };
-      requests.push(recorded);
-      respond(req, res, recorded).catch((err: unknown) => {
-        // A bug in a scripted reply/handler: answer 500 if still possible so the test sees something.
-        if (!res.headersSent && !res.destroyed) {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(errorBody(500, `openai-server handler error: ${String(err)}`)));
-        } else {
-          res.destroy();
-        }
-      });
-    });
+export function startOpenAIServer(opts: StartOpenAIServerOptions = {}): Promise<OpenAITestServer> {
+  return startScriptedServer<ScriptedReply>({
+    name: 'openai-server',
+    basePath: '/v1',
+    requestIdHeader: 'x-request-id',
+    defaultReply,
+    defaultHandler: opts.defaultHandler,
+    errorBody,
+    toCore: ({ chunks, delayBeforeFirstChunkMs, delayBetweenChunksMs, dropAfterChunks, sendDone, ...common }) => ({
+      ...common,
+      events: chunks,
+      delayBeforeFirstEventMs: delayBeforeFirstChunkMs,
+      delayBetweenEventsMs: delayBetweenChunksMs,
+      dropAfterEvents: dropAfterChunks,
+      sendEndOfStream: sendDone,
+    }),
+    endOfStream: 'data: [DONE]\n\n',
   });
-
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
-    requests,
-    enqueue(...replies: ScriptedReply[]) {
-      queue.push(...replies);
-    },
-    close() {
-      if (closePromise) return closePromise;
-      closed = true;
-      for (const wake of [...sleepers]) wake();
-      closePromise = new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-        sockets.clear();
-        server.closeAllConnections();
-      });
-      return closePromise;
-    },
-  };
 }
