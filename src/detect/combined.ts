@@ -12,8 +12,9 @@
  *   residuals (bench/detect.mjs measures the whole detector's ARL0).
  *
  * As the shares add up to the budget, the detector's false-alarm rate is at most the budget (Bonferroni).
- * After a level or variance alert the baseline is learnt again (over the cooldown, see numeric.ts), so
- * the new normal does not alert again; after a point alert it keeps its baseline (one spike says nothing about the next call).
+ * After a level or variance alert the baseline is learnt again (over the cooldown, see numeric.ts),
+ * so the new normal does not alert again; after a point alert it keeps its baseline (one spike says
+ * nothing about the next call).
  */
 import { CusumScale, CUSUM_CLIP } from './cusum.js';
 import type { AlertReason, DetectorOptions } from './detector.js';

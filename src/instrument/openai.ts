@@ -148,14 +148,22 @@ function chunkChoices(call: Call, chunk: any): any[] | ChunkKind {
   return choices;
 }
 
+/** A chat choice's output: its message text and tool-call arguments. */
+function readChatChoice(call: Call, choice: any): void {
+  const message = choice?.message;
+  if (typeof message?.content === 'string') call.pending?.outputParts.push(message.content);
+  const tools = message?.tool_calls;
+  if (Array.isArray(tools)) for (const t of tools) if (typeof t?.function?.arguments === 'string') call.pending?.outputParts.push(t.function.arguments);
+}
+
+/** A legacy completion choice's output: its text. */
+function readCompletionChoice(call: Call, choice: any): void {
+  if (typeof choice?.text === 'string') call.pending?.outputParts.push(choice.text);
+}
+
 export const chatReader: ResponseReader = {
   response(call, data) {
-    readChoicesResponse(call, data, (call, choice) => {
-      const message = choice?.message;
-      if (typeof message?.content === 'string') call.pending?.outputParts.push(message.content);
-      const tools = message?.tool_calls;
-      if (Array.isArray(tools)) for (const t of tools) if (typeof t?.function?.arguments === 'string') call.pending?.outputParts.push(t.function.arguments);
-    });
+    readChoicesResponse(call, data, readChatChoice);
   },
   chunk(call, chunk): ChunkKind {
     const choices = chunkChoices(call, chunk);
@@ -192,9 +200,7 @@ export const chatReader: ResponseReader = {
 
 export const completionReader: ResponseReader = {
   response(call, data) {
-    readChoicesResponse(call, data, (call, choice) => {
-      if (typeof choice?.text === 'string') call.pending?.outputParts.push(choice.text);
-    });
+    readChoicesResponse(call, data, readCompletionChoice);
   },
   chunk(call, chunk): ChunkKind {
     const choices = chunkChoices(call, chunk);
