@@ -18,27 +18,12 @@
  * - neither: a status >= 400 sends the API's error body for that status (`{type: 'error', error: {type,
  *   message}}`); a 2xx reuses the default answer, so `enqueue({ delayBeforeHeadersMs: 200 })` delays a normal reply.
  */
-import { isObject, startScriptedServer, type RecordedRequest } from './scripted-server.js';
+import { isObject, startScriptedServer, type CoreReply, type RecordedRequest } from './scripted-server.js';
 
 export type { RecordedRequest };
 
-export interface AnthropicScriptedReply {
-  /** HTTP status, default 200. */
-  status?: number;
-  /** Extra response headers (e.g. `'retry-after': '0'`); they override the defaults. */
-  headers?: Record<string, string>;
-  /** Wait before writing status/headers. */
-  delayBeforeHeadersMs?: number;
-  /** Non-streaming: JSON body (object) or raw body (string / Uint8Array). */
-  body?: unknown;
-  /** Streaming: object events are sent as `event: <type>\ndata: <json>\n\n`; strings are raw SSE text. */
-  events?: unknown[];
-  /** After headers, before the first event. */
-  delayBeforeFirstEventMs?: number;
-  delayBetweenEventsMs?: number;
-  /** Destroy the socket after sending this many events (stream cut midway). 0: right after the headers. */
-  dropAfterEvents?: number;
-}
+/** A scripted reply: the core's own (see `CoreReply`); an Anthropic stream has no end-of-stream marker. */
+export type AnthropicScriptedReply = Omit<CoreReply, 'sendEndOfStream'>;
 
 export interface AnthropicTestServer {
   /** e.g. http://127.0.0.1:PORT (use as baseURL) */

@@ -21,15 +21,20 @@ export interface RecordedRequest {
 
 /** A reply in the core's own terms; each server maps its scripted reply type onto this. */
 export interface CoreReply {
+  /** HTTP status, default 200. */
   status?: number;
+  /** Extra response headers (e.g. `'retry-after': '0'`); they override the defaults. */
   headers?: Record<string, string>;
+  /** Wait before writing status/headers. */
   delayBeforeHeadersMs?: number;
+  /** Non-streaming: JSON body (object) or raw body (string / Uint8Array). */
   body?: unknown;
-  /** SSE events: objects as `[event: <type>\n]data: <json>\n\n`, strings verbatim. */
+  /** Streaming: object events are sent as `[event: <type>\n]data: <json>\n\n`; strings are raw SSE text. */
   events?: unknown[];
+  /** After headers, before the first event. */
   delayBeforeFirstEventMs?: number;
   delayBetweenEventsMs?: number;
-  /** Destroy the socket after this many events; 0: right after the headers. */
+  /** Destroy the socket after sending this many events (stream cut midway). 0: right after the headers. */
   dropAfterEvents?: number;
   /** Write the spec's `endOfStream` after the last event (default true). */
   sendEndOfStream?: boolean;
