@@ -11,7 +11,7 @@ import {
   type ResolvedPrivacyCostQuality,
 } from './quality/options.js';
 import { resolveDetectOptions, type DetectOptions, type ResolvedDetectOptions } from './detect/options.js';
-import { describeValue, optionFailure, type OptionFailure } from './lib/option-error.js';
+import { checkInteger, describeValue, optionFailure, type OptionFailure } from './lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -130,15 +130,8 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     fail('tokens.includeStreamUsage', 'a boolean', tokens.includeStreamUsage);
   }
   const snapshot = objectOption('snapshot', o.snapshot);
-  if (snapshot.samples !== undefined && !(Number.isInteger(snapshot.samples) && snapshot.samples >= 16 && snapshot.samples <= 1 << 20)) {
-    fail('snapshot.samples', 'an integer from 16 to 1048576', snapshot.samples);
-  }
-  if (
-    snapshot.rateWindowSeconds !== undefined &&
-    !(Number.isInteger(snapshot.rateWindowSeconds) && snapshot.rateWindowSeconds >= 1 && snapshot.rateWindowSeconds <= 3600)
-  ) {
-    fail('snapshot.rateWindowSeconds', 'an integer from 1 to 3600', snapshot.rateWindowSeconds);
-  }
+  checkInteger(fail, 'snapshot.samples', snapshot.samples, 16, 1 << 20);
+  checkInteger(fail, 'snapshot.rateWindowSeconds', snapshot.rateWindowSeconds, 1, 3600);
   if (o.sinks !== undefined && !Array.isArray(o.sinks)) fail('sinks', 'an array of sinks', o.sinks);
   const sinks = o.sinks ?? [];
   for (let i = 0; i < sinks.length; i++) {
@@ -269,9 +262,7 @@ function resolveResourceOptions(value: boolean | ResourceOptions | undefined): R
   }
   const { intervalMs, gpu, eventLoop } = resources;
   // At least 250: two ticks of the 100 ms event-loop delay timer per interval (src/resources/event-loop.ts).
-  if (intervalMs !== undefined && !(Number.isInteger(intervalMs) && intervalMs >= 250 && intervalMs <= 3_600_000)) {
-    fail('resources.intervalMs', 'an integer from 250 to 3600000', intervalMs);
-  }
+  checkInteger(fail, 'resources.intervalMs', intervalMs, 250, 3_600_000);
   if (gpu !== undefined && gpu !== 'auto' && gpu !== false) fail('resources.gpu', '"auto" or false', gpu);
   if (eventLoop !== undefined && typeof eventLoop !== 'boolean') fail('resources.eventLoop', 'a boolean', eventLoop);
   return { intervalMs: intervalMs ?? 5000, gpu: gpu ?? 'auto', eventLoop: eventLoop ?? true };

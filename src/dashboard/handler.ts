@@ -16,6 +16,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Monitor } from '../monitor.js';
 import type { Snapshot } from '../sinks/snapshot.js';
+import { checkInteger, optionFailure } from '../lib/option-error.js';
+
+const failOption = optionFailure('dashboardHandler');
 
 export interface DashboardOptions {
   /** Seconds between two snapshots pushed on the event stream. Default 1. */
@@ -308,14 +311,10 @@ function resolveDashboardOptions(options: DashboardOptions | undefined): Resolve
   }
   const { intervalSeconds, maxAlerts, historyPoints, title } = options;
   if (intervalSeconds !== undefined && !(typeof intervalSeconds === 'number' && intervalSeconds >= 0.1 && intervalSeconds <= 3600)) {
-    throw new TypeError(`dashboardHandler: option "intervalSeconds" must be a number from 0.1 to 3600, got ${String(intervalSeconds)}`);
+    failOption('intervalSeconds', 'a number from 0.1 to 3600', intervalSeconds);
   }
-  if (maxAlerts !== undefined && !(Number.isInteger(maxAlerts) && maxAlerts >= 1 && maxAlerts <= 10_000)) {
-    throw new TypeError(`dashboardHandler: option "maxAlerts" must be an integer from 1 to 10000, got ${String(maxAlerts)}`);
-  }
-  if (historyPoints !== undefined && !(Number.isInteger(historyPoints) && historyPoints >= 10 && historyPoints <= 100_000)) {
-    throw new TypeError(`dashboardHandler: option "historyPoints" must be an integer from 10 to 100000, got ${String(historyPoints)}`);
-  }
+  checkInteger(failOption, 'maxAlerts', maxAlerts, 1, 10_000);
+  checkInteger(failOption, 'historyPoints', historyPoints, 10, 100_000);
   if (title !== undefined && typeof title !== 'string') {
     throw new TypeError(`dashboardHandler: option "title" must be a string, got ${typeof title}`);
   }

@@ -17,7 +17,8 @@
  * nothing about the next call).
  */
 import { CusumScale, CUSUM_CLIP } from './cusum.js';
-import type { AlertReason, DetectorOptions } from './detector.js';
+import { detectorOptionFailure, type AlertReason, type DetectorOptions } from './detector.js';
+import { checkNumberIn } from '../lib/option-error.js';
 import { NumericDetector } from './numeric.js';
 import { logTailFor } from './robust-z.js';
 
@@ -57,7 +58,7 @@ export class CombinedDetector extends NumericDetector {
   constructor(options?: CombinedOptions) {
     super(options);
     const shift = options?.shift ?? 1;
-    if (!(typeof shift === 'number' && shift > 0 && shift <= 10)) throw new TypeError(`detector: option "shift" must be a number in (0, 10], got ${String(shift)}`);
+    checkNumberIn(detectorOptionFailure, 'shift', shift, 0, 10);
     const rate = this.options.falseAlarmRate;
     const direction = this.options.direction;
     this.lnPointBudget = Math.log(rate * POINT_SHARE);

@@ -16,7 +16,8 @@
  * be learnt as normal before it is reported); after an alert the baseline is learnt again from the
  * new level, so a lasting shift is one alert.
  */
-import type { AlertReason, DetectorOptions } from './detector.js';
+import { detectorOptionFailure, type AlertReason, type DetectorOptions } from './detector.js';
+import { checkNumberIn } from '../lib/option-error.js';
 import { NumericDetector } from './numeric.js';
 
 /** Siegmund's correction for the overshoot of a normal CUSUM over its threshold, in σ. */
@@ -99,7 +100,7 @@ export class CusumDetector extends NumericDetector {
   constructor(options?: CusumOptions) {
     super(options);
     const shift = options?.shift ?? 1;
-    if (!(typeof shift === 'number' && shift > 0 && shift <= 10)) throw new TypeError(`detector: option "shift" must be a number in (0, 10], got ${String(shift)}`);
+    checkNumberIn(detectorOptionFailure, 'shift', shift, 0, 10);
     this.k = shift / 2;
     const direction = this.options.direction;
     const sides = direction === 'both' ? 2 : 1;

@@ -15,6 +15,7 @@
  * `persistence` anomalous observations in a row; after an alert, `cooldown` observations pass before
  * the next one, so one incident is one alert.
  */
+import { checkInteger, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 /** The outcome of one observation. The object is reused by the detector: read it before the next `update`. */
 export interface DetectorResult {
@@ -110,26 +111,27 @@ export function scoreOfRatio(ratio: number): number {
 /** The score at which an observation is anomalous, by construction of the calibration. */
 export const ANOMALY_SCORE = 0.5;
 
-/** Validate detector options; throws a TypeError naming the option (prefixed by `where`). */
-export function resolveDetectorOptions(options: DetectorOptions | undefined, where = 'detector'): ResolvedDetectorOptions {
+/** Fails a detector's own option (`detector: option "shift" must be ...`). */
+export const detectorOptionFailure: OptionFailure = optionFailure('detector');
+
+/**
+ * Validate detector options; throws a TypeError naming the option, as `<where>: option
+ * "<prefix><name>" must be ...` (`createMonitor` passes its scope and `detect.`).
+ */
+export function resolveDetectorOptions(options: DetectorOptions | undefined, where = 'detector', prefix = ''): ResolvedDetectorOptions {
   if (options === undefined) return DETECTOR_DEFAULTS;
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
   const o = { ...DETECTOR_DEFAULTS, ...stripUndefined(options) };
-  const bad = (name: string, expected: string, got: unknown): never => {
-    throw new TypeError(`${where}: option "${name}" must be ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`);
-  };
-  if (!(typeof o.falseAlarmRate === 'number' && o.falseAlarmRate > 0 && o.falseAlarmRate <= 0.1)) {
-    bad('falseAlarmRate', 'a number in (0, 0.1]', o.falseAlarmRate);
-  }
-  if (!(Number.isInteger(o.warmup) && o.warmup >= 5 && o.warmup <= 100_000)) bad('warmup', 'an integer from 5 to 100000', o.warmup);
-  if (!(Number.isInteger(o.memory) && o.memory >= 10 && o.memory <= 10_000_000)) bad('memory', 'an integer from 10 to 10000000', o.memory);
-  if (!(Number.isInteger(o.persistence) && o.persistence >= 1 && o.persistence <= 1000)) {
-    bad('persistence', 'an integer from 1 to 1000', o.persistence);
-  }
-  if (!(Number.isInteger(o.cooldown) && o.cooldown >= 0 && o.cooldown <= 10_000_000)) bad('cooldown', 'an integer from 0 to 10000000', o.cooldown);
-  if (o.scale !== 'linear' && o.scale !== 'log') bad('scale', '"linear" or "log"', o.scale);
-  if (!(typeof o.logOffset === 'number' && o.logOffset > 0 && Number.isFinite(o.logOffset))) bad('logOffset', 'a positive number', o.logOffset);
-  if (o.direction !== 'both' && o.direction !== 'up' && o.direction !== 'down') bad('direction', '"both", "up" or "down"', o.direction);
+  const scoped = optionFailure(where);
+  const fail: OptionFailure = (name, expected, got) => scoped(prefix + name, expected, got);
+  checkNumberIn(fail, 'falseAlarmRate', o.falseAlarmRate, 0, 0.1);
+  checkInteger(fail, 'warmup', o.warmup, 5, 100_000);
+  checkInteger(fail, 'memory', o.memory, 10, 10_000_000);
+  checkInteger(fail, 'persistence', o.persistence, 1, 1000);
+  checkInteger(fail, 'cooldown', o.cooldown, 0, 10_000_000);
+  if (o.scale !== 'linear' && o.scale !== 'log') fail('scale', '"linear" or "log"', o.scale);
+  if (!(typeof o.logOffset === 'number' && o.logOffset > 0 && Number.isFinite(o.logOffset))) fail('logOffset', 'a positive number', o.logOffset);
+  if (o.direction !== 'both' && o.direction !== 'up' && o.direction !== 'down') fail('direction', '"both", "up" or "down"', o.direction);
   return o;
 }
 

@@ -17,6 +17,7 @@
  */
 import { chiSquaredPValue, jensenShannonDistance, normalisedWasserstein, psi } from './divergence.js';
 import { quantileOfSorted } from './stats.js';
+import { checkInteger, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 export interface DriftOptions {
   /** Observations in the reference window (the first ones, or those pinned by `rebaseline()`). Default 500. */
@@ -42,29 +43,23 @@ export const DRIFT_DEFAULTS: Required<DriftOptions> = Object.freeze({
   pValue: 0.001,
 });
 
-/** Validate drift options; throws a TypeError naming the option (prefixed by `where`). */
-export function resolveDriftOptions(options: DriftOptions | undefined, where = 'drift'): Required<DriftOptions> {
+/** Validate drift options; throws a TypeError naming the option, as `<where>: option "<prefix><name>" must be ...`. */
+export function resolveDriftOptions(options: DriftOptions | undefined, where = 'drift', prefix = ''): Required<DriftOptions> {
   if (options === undefined) return DRIFT_DEFAULTS;
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
   const o = { ...DRIFT_DEFAULTS };
   for (const key of Object.keys(options) as (keyof DriftOptions)[]) {
-    if (!(key in DRIFT_DEFAULTS)) throw new TypeError(`${where}: unknown option "${key}" (known: ${Object.keys(DRIFT_DEFAULTS).join(', ')})`);
+    if (!(key in DRIFT_DEFAULTS)) throw new TypeError(`${where}: unknown option "${prefix}${key}" (known: ${Object.keys(DRIFT_DEFAULTS).join(', ')})`);
     if (options[key] !== undefined) o[key] = options[key] as number;
   }
-  const int = (name: keyof DriftOptions, min: number, max: number) => {
-    const v = o[name];
-    if (!(Number.isInteger(v) && v >= min && v <= max)) throw new TypeError(`${where}: option "${name}" must be an integer from ${min} to ${max}, got ${String(v)}`);
-  };
-  const num = (name: keyof DriftOptions, min: number, max: number) => {
-    const v = o[name];
-    if (!(typeof v === 'number' && v > min && v <= max)) throw new TypeError(`${where}: option "${name}" must be a number in (${min}, ${max}], got ${String(v)}`);
-  };
-  int('reference', 20, 1_000_000);
-  int('window', 20, 1_000_000);
-  int('every', 1, 1_000_000);
-  num('psi', 0, 100);
-  num('jsDistance', 0, 1);
-  num('pValue', 0, 1);
+  const scoped = optionFailure(where);
+  const fail: OptionFailure = (name, expected, got) => scoped(prefix + name, expected, got);
+  checkInteger(fail, 'reference', o.reference, 20, 1_000_000);
+  checkInteger(fail, 'window', o.window, 20, 1_000_000);
+  checkInteger(fail, 'every', o.every, 1, 1_000_000);
+  checkNumberIn(fail, 'psi', o.psi, 0, 100);
+  checkNumberIn(fail, 'jsDistance', o.jsDistance, 0, 1);
+  checkNumberIn(fail, 'pValue', o.pValue, 0, 1);
   return o;
 }
 

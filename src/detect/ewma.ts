@@ -12,7 +12,8 @@
  * Like CUSUM, the baseline stops following while the average is past half its limit, and is learnt
  * again after an alert.
  */
-import type { AlertReason, DetectorOptions } from './detector.js';
+import { detectorOptionFailure, type AlertReason, type DetectorOptions } from './detector.js';
+import { checkNumberIn } from '../lib/option-error.js';
 import { NumericDetector } from './numeric.js';
 import { logTailFor } from './robust-z.js';
 import { normalQuantileUpper } from './stats.js';
@@ -33,7 +34,7 @@ export class EwmaDetector extends NumericDetector {
   constructor(options?: EwmaOptions) {
     super(options);
     const lambda = options?.lambda ?? 0.1;
-    if (!(typeof lambda === 'number' && lambda > 0 && lambda <= 1)) throw new TypeError(`detector: option "lambda" must be a number in (0, 1], got ${String(lambda)}`);
+    checkNumberIn(detectorOptionFailure, 'lambda', lambda, 0, 1);
     this.lambda = lambda;
     this.spreadOfAverage = Math.sqrt(lambda / (2 - lambda));
     this.lnBudget = Math.log(this.options.falseAlarmRate);

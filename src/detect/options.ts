@@ -5,7 +5,7 @@
 import { resolveDetectorOptions, type Direction } from './detector.js';
 import { resolveDriftOptions, type DriftOptions } from './drift.js';
 import { CALL_SIGNALS, RESOURCE_SIGNALS } from './signals.js';
-import { optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -72,31 +72,20 @@ export function resolveDetectOptions(value: boolean | DetectOptions | undefined)
   for (const key of Object.keys(o)) {
     if (!KNOWN.includes(key)) throw new TypeError(`createMonitor: unknown option "detect.${key}" (known: ${KNOWN.join(', ')})`);
   }
-  let detector;
-  try {
-    detector = resolveDetectorOptions(
-      { falseAlarmRate: o.falseAlarmRate, warmup: o.warmup, memory: o.memory, persistence: o.persistence, cooldown: o.cooldown },
-      'createMonitor',
-    );
-  } catch (error) {
-    // `createMonitor: option "warmup" ...` -> `createMonitor: option "detect.warmup" ...`
-    throw new TypeError((error as Error).message.replace('option "', 'option "detect.'));
-  }
+  const detector = resolveDetectorOptions(
+    { falseAlarmRate: o.falseAlarmRate, warmup: o.warmup, memory: o.memory, persistence: o.persistence, cooldown: o.cooldown },
+    'createMonitor',
+    'detect.',
+  );
   let drift: Required<DriftOptions> | false = false;
   if (o.drift !== false) {
     if (o.drift !== undefined && (typeof o.drift !== 'object' || o.drift === null || Array.isArray(o.drift))) {
       fail('detect.drift', 'an object or false', o.drift);
     }
-    try {
-      drift = resolveDriftOptions(o.drift, 'createMonitor');
-    } catch (error) {
-      throw new TypeError((error as Error).message.replace('option "', 'option "detect.drift.'));
-    }
+    drift = resolveDriftOptions(o.drift, 'createMonitor', 'detect.drift.');
   }
   if (o.perRoute !== undefined && typeof o.perRoute !== 'boolean') fail('detect.perRoute', 'a boolean', o.perRoute);
-  if (o.maxGroups !== undefined && !(Number.isInteger(o.maxGroups) && o.maxGroups >= 1 && o.maxGroups <= 100_000)) {
-    fail('detect.maxGroups', 'an integer from 1 to 100000', o.maxGroups);
-  }
+  checkInteger(fail, 'detect.maxGroups', o.maxGroups, 1, 100_000);
   if (o.ignore !== undefined && !(Array.isArray(o.ignore) && o.ignore.every((s) => typeof s === 'string'))) {
     fail('detect.ignore', 'an array of signal names', o.ignore);
   }

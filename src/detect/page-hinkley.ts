@@ -12,7 +12,8 @@
  * adaptation".
  */
 import { CusumScale, CUSUM_CLIP } from './cusum.js';
-import type { AlertReason, DetectorOptions } from './detector.js';
+import { detectorOptionFailure, type AlertReason, type DetectorOptions } from './detector.js';
+import { checkNumberIn } from '../lib/option-error.js';
 import { NumericDetector } from './numeric.js';
 
 export interface PageHinkleyOptions extends DetectorOptions {
@@ -35,7 +36,7 @@ export class PageHinkleyDetector extends NumericDetector {
   constructor(options?: PageHinkleyOptions) {
     super(options);
     const delta = options?.delta ?? 0.5;
-    if (!(typeof delta === 'number' && delta > 0 && delta <= 5)) throw new TypeError(`detector: option "delta" must be a number in (0, 5], got ${String(delta)}`);
+    checkNumberIn(detectorOptionFailure, 'delta', delta, 0, 5);
     this.delta = delta;
     const sides = this.options.direction === 'both' ? 2 : 1;
     const rate = this.options.falseAlarmRate / sides;

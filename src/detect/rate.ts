@@ -14,7 +14,8 @@
  * times p0, and at least `minIncrease` above it. Defined in Reynolds & Stoumbos (1999), "A CUSUM
  * chart for monitoring a proportion when inspecting continuously".
  */
-import { StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
+import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
+import { checkNumberIn } from '../lib/option-error.js';
 
 /** The share of the budget the threshold is computed for (see `tune`). */
 const ESTIMATION_MARGIN = 0.5;
@@ -48,12 +49,8 @@ export class RateDetector extends StreamingDetector {
     super(options);
     const increase = options?.increase ?? 3;
     const minIncrease = options?.minIncrease ?? 0.02;
-    if (!(typeof increase === 'number' && increase > 1 && increase <= 1000)) {
-      throw new TypeError(`detector: option "increase" must be a number in (1, 1000], got ${String(increase)}`);
-    }
-    if (!(typeof minIncrease === 'number' && minIncrease >= 0 && minIncrease < 1)) {
-      throw new TypeError(`detector: option "minIncrease" must be a number in [0, 1), got ${String(minIncrease)}`);
-    }
+    checkNumberIn(detectorOptionFailure, 'increase', increase, 1, 1000);
+    if (!(typeof minIncrease === 'number' && minIncrease >= 0 && minIncrease < 1)) detectorOptionFailure('minIncrease', 'a number in [0, 1)', minIncrease);
     this.increase = increase;
     this.minIncrease = minIncrease;
     this.threshold = -Math.log(this.options.falseAlarmRate);

@@ -36,7 +36,7 @@
  * Practice", §5.2 and §9.3). On NAB's subset it scores what bench/results/detect.md reports.
  */
 import { SurpriseCalibrator } from './calibration.js';
-import { StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
+import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
 import { median } from './stats.js';
 
@@ -119,7 +119,7 @@ export class SeriesDetector extends StreamingDetector {
     super(options);
     const period = options?.period ?? 'daily';
     if (!(period === 'daily' || period === false || (Number.isInteger(period) && period >= 2 && period <= 100_000))) {
-      throw new TypeError(`detector: option "period" must be "daily", false or an integer from 2 to 100000, got ${String(period)}`);
+      detectorOptionFailure('period', '"daily", false or an integer from 2 to 100000', period);
     }
     this.periodOption = period;
     this.logScale = this.options.scale === 'log';

@@ -21,3 +21,15 @@ export function optionFailure(scope: string): OptionFailure {
     throw new TypeError(`${scope}: option "${name}" must be ${expected}, got ${describeValue(got)}`);
   };
 }
+
+/** Reject, through `fail`, a `value` that is given but is not an integer from `min` to `max`. */
+export function checkInteger(fail: OptionFailure, name: string, value: unknown, min: number, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max)) {
+    fail(name, `an integer from ${min} to ${max}`, value);
+  }
+}
+
+/** Reject, through `fail`, a `value` that is given but is not a number in (`min`, `max`]. */
+export function checkNumberIn(fail: OptionFailure, name: string, value: unknown, min: number, max: number): void {
+  if (value !== undefined && !(typeof value === 'number' && value > min && value <= max)) fail(name, `a number in (${min}, ${max}]`, value);
+}

@@ -8,7 +8,7 @@ import type { ModelPrice } from '../cost/prices.js';
 import type { RedactOptions } from '../privacy/redact.js';
 import { USER_ID_ATTRIBUTES } from '../privacy/hash.js';
 import { BUILT_IN_EVALUATORS, type EvaluationInput, type Evaluator, type Verdict } from './evaluators.js';
-import { describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -237,9 +237,8 @@ function rate(name: string, value: unknown, fallback: number): number {
 }
 
 function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(Number.isInteger(value) && (value as number) >= min && (value as number) <= max)) fail(name, `an integer from ${min} to ${max}`, value);
-  return value as number;
+  checkInteger(fail, name, value, min, max);
+  return (value as number | undefined) ?? fallback;
 }
 
 function isPlainObject(value: unknown): value is Record<string, any> {
