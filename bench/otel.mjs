@@ -21,50 +21,15 @@
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { fakeClient, streamChunks } from './fake-openai.mjs';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 
 const dist = resolve(process.env.LLM_VITALS_DIST ?? new URL('../dist', import.meta.url).pathname);
 const { createMonitor } = await import(pathToFileURL(`${dist}/index.js`).href);
 
-const completion = {
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
-};
-
 const CHUNKS = 200;
-const chunks = Array.from({ length: CHUNKS }, (_, i) => ({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion.chunk',
-  created: 1,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, delta: { content: i === CHUNKS - 1 ? '' : 'tok' }, finish_reason: i === CHUNKS - 1 ? 'stop' : null }],
-  ...(i === CHUNKS - 1 ? { usage: { prompt_tokens: 12, completion_tokens: i, total_tokens: 12 + i } } : {}),
-}));
-
-/** A Stream-like async iterable with an `iterator` field, as `openai` has. */
-class FakeStream {
-  constructor() {
-    this.controller = new AbortController();
-    this.iterator = async function* () {
-      for (const c of chunks) yield c;
-    };
-  }
-  [Symbol.asyncIterator]() {
-    return this.iterator();
-  }
-}
-
-function fakeClient() {
-  return {
-    baseURL: 'https://api.openai.com/v1',
-    chat: { completions: { create: (body) => Promise.resolve(body.stream ? new FakeStream() : completion) } },
-  };
-}
+const chunks = streamChunks(CHUNKS);
 
 // ---- the SDK with a no-op exporter -----------------------------------------------------------------
 let exportedSpans = 0;
@@ -127,7 +92,7 @@ async function streamOnce(client) {
  */
 async function phase(config, once, n) {
   const monitor = config === undefined ? undefined : createMonitor(config);
-  const client = monitor === undefined ? fakeClient() : monitor.wrap(fakeClient());
+  const client = monitor === undefined ? fakeClient({ chunks }) : monitor.wrap(fakeClient({ chunks }));
   for (let i = 0; i < Math.min(n, 200); i++) await once(client);
   await idle();
   let path = 0;
@@ -173,8 +138,8 @@ const streams = await compare(streamOnce, 200, ROUNDS);
 async function noSdkAB() {
   const off = createMonitor({ serviceName: 'bench', otel: false });
   const on = createMonitor({ serviceName: 'bench' });
-  const offClient = off.wrap(fakeClient());
-  const onClient = on.wrap(fakeClient());
+  const offClient = off.wrap(fakeClient({ chunks }));
+  const onClient = on.wrap(fakeClient({ chunks }));
   const burst = async (client) => {
     const t = cpuNs();
     for (let i = 0; i < BURST; i++) await callOnce(client);

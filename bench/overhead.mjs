@@ -12,62 +12,17 @@
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { fakeClient, streamChunks } from './fake-openai.mjs';
 
 const dist = resolve(process.env.LLM_VITALS_DIST ?? new URL('../dist', import.meta.url).pathname);
 const { createMonitor } = await import(pathToFileURL(`${dist}/index.js`).href);
 
-const completion = {
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
-};
-
-function chunkOf(i, last) {
-  return {
-    id: 'chatcmpl-bench',
-    object: 'chat.completion.chunk',
-    created: 1,
-    model: 'gpt-4o-mini-2024-07-18',
-    choices: [{ index: 0, delta: { content: last ? '' : 'tok' }, finish_reason: last ? 'stop' : null }],
-    ...(last ? { usage: { prompt_tokens: 12, completion_tokens: i, total_tokens: 12 + i } } : {}),
-  };
-}
-
-/** A client with the shape of `openai`: a Stream-like async iterable with an `iterator` field. */
-class FakeStream {
-  constructor(chunks) {
-    this.controller = new AbortController();
-    this.iterator = async function* () {
-      for (const c of chunks) yield c;
-    };
-  }
-  [Symbol.asyncIterator]() {
-    return this.iterator();
-  }
-}
-
-function fakeClient(chunks) {
-  return {
-    baseURL: 'https://api.openai.com/v1',
-    chat: {
-      completions: {
-        create(body) {
-          return Promise.resolve(body.stream ? new FakeStream(chunks) : completion);
-        },
-      },
-    },
-  };
-}
-
 const CHUNKS = 500;
-const streamChunks = Array.from({ length: CHUNKS }, (_, i) => chunkOf(i, i === CHUNKS - 1));
+const chunks = streamChunks(CHUNKS);
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 const streamBody = { ...body, stream: true };
 
-const plain = fakeClient(streamChunks);
+const plain = fakeClient({ chunks });
 let wrapped;
 let records = 0;
 
@@ -145,7 +100,7 @@ const fmt = (ns) => (Math.abs(ns) >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `$
 const rows = [];
 for (const config of configs) {
   const monitor = createMonitor({ serviceName: 'bench', ...config.options });
-  wrapped = monitor.wrap(fakeClient(streamChunks));
+  wrapped = monitor.wrap(fakeClient({ chunks }));
   monitor.on('call', () => records++);
   for (const [path, batch, n, target] of [
     ['non-streaming call', callBatch, 1000, '≤ 3 µs'],

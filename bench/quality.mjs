@@ -17,6 +17,7 @@
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { fakeClient } from './fake-openai.mjs';
 
 const dist = resolve(process.env.LLM_VITALS_DIST ?? new URL('../dist', import.meta.url).pathname);
 const { createMonitor } = await import(pathToFileURL(`${dist}/index.js`).href);
@@ -42,13 +43,6 @@ const body = {
   response_format: { type: 'json_object' },
 };
 
-function fakeClient() {
-  return {
-    baseURL: 'https://api.openai.com/v1',
-    chat: { completions: { create: () => Promise.resolve(completion) } },
-  };
-}
-
 // Detectors off: their own cost is measured in their own benchmark; these figures are privacy, cost and quality only.
 const base = { serviceName: 'bench', otel: false, resources: false, detect: false };
 const configs = [
@@ -60,7 +54,7 @@ const configs = [
 
 const setups = configs.map(([name, options]) => {
   const monitor = createMonitor(options);
-  const client = monitor.wrap(fakeClient());
+  const client = monitor.wrap(fakeClient({ completion }));
   const state = { name, monitor, client, published: 0 };
   monitor.on('call', () => state.published++);
   return state;
