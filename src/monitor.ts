@@ -34,7 +34,8 @@ import type { Feedback } from './quality/feedback.js';
 import { SegmentTracker } from './segments/segments.js';
 import { lazyDashboard, RequestTracker, type ExpressMiddleware } from './express/middleware.js';
 import { resolveExpressOptions, type ExpressOptions, type ExpressRequest } from './express/options.js';
-import { DetectorSink, type AnomalyEvent, type DriftEvent } from './detect/sink.js';
+import { checkObservation, DetectorSink, type AnomalyEvent, type DriftEvent } from './detect/sink.js';
+import { checkName } from './lib/option-error.js';
 
 /** A fault inside the monitor, reported on `monitor.on('error')`. The app never sees it thrown. */
 export class MonitorError extends Error {
@@ -61,6 +62,9 @@ export interface MonitorEvents {
   /** A signal's distribution drifted from its reference window (detect/): once per drift episode. */
   drift: DriftEvent;
 }
+
+/** The events of `on` and `off`: an event added to `MonitorEvents` and not here is a type error. */
+const EVENTS = Object.keys({ call: 0, error: 0, resources: 0, anomaly: 0, drift: 0 } satisfies Record<keyof MonitorEvents, 0>);
 
 export interface Monitor {
   /** Observe a client (same object type back; every call works exactly as before). */
@@ -93,8 +97,8 @@ export interface Monitor {
   /**
    * One value of a signal the app measures itself (or of a built-in one), for the detectors: anomaly
    * and drift alerts come out as for the call signals. `labels` group the values (`provider`, `model`
-   * and `route` also become metric labels). Throws a TypeError for a malformed signal, value or labels;
-   * does nothing when detection is off (`detect: false`).
+   * and `route` also become metric labels). Throws a TypeError for a malformed signal, value (NaN,
+   * ±Infinity included) or labels, detection on or off; does nothing else when it is off (`detect: false`).
    */
   observe(signal: string, value: number, labels?: Record<string, string>): void;
   /** Make what every signal does now its baseline: detectors learn again; drift references become the current windows. */
@@ -158,6 +162,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
       try {
         this.prometheus = new PrometheusSink(this.registry);
       } catch (error) {
+        // The detector metrics registered above must not outlive this failed monitor.
+        this.detectors?.shutdown();
         throw new TypeError(
           `createMonitor: option "registry" could not take the llm-vitals metrics (${(error as Error).message}); use one monitor per registry`,
         );
@@ -267,8 +273,12 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
         this.fault(sink.name, error);
       }
     }
-    const reachedProvider = record.outcome !== 'failed' || record.chunks > 0;
-    if (this.options.tokens.estimate && reachedProvider && call.pending !== undefined && needsEstimate(record)) {
+    // Tokens are estimated only for a call the provider answered (a completed one, a stream that
+    // streamed, an abort after the response headers), never for one aborted before it was answered,
+    // refused, or whose raw body the app read itself: unknown stays unknown.
+    const status = record.httpStatus;
+    const answered = record.outcome === 'completed' || record.chunks > 0 || (record.outcome !== 'failed' && status !== undefined && status < 400);
+    if (this.options.tokens.estimate && answered && !call.raw && call.pending !== undefined && needsEstimate(record)) {
       this.estimator.enqueue(call);
     } else this.publish(call);
   }
@@ -307,8 +317,10 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     // A client another monitor wrapped is observed again through that monitor's proxy: both see it.
     const target = client;
     let methods;
-    if (isOpenAIClient(target)) methods = openAIMethods(target, this, wrapOptions.provider);
-    else if (isAnthropicClient(target)) methods = anthropicMethods(target, this, wrapOptions.provider);
+    // `client.withOptions(...)` hands back a new client: monitored by this monitor, with the same options.
+    const rewrap = (clone: object): object => this.wrap(clone, options);
+    if (isOpenAIClient(target)) methods = openAIMethods(target, this, wrapOptions.provider, rewrap);
+    else if (isAnthropicClient(target)) methods = anthropicMethods(target, this, wrapOptions.provider, rewrap);
     else {
       throw new TypeError(
         'wrap: unsupported client: expected an official `openai` client (with chat.completions.create) or `@anthropic-ai/sdk` client (with messages.create); for anything else use monitor.track(fn, options)',
@@ -325,12 +337,14 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   }
 
   on<E extends keyof MonitorEvents>(event: E, listener: (payload: MonitorEvents[E]) => void): Monitor {
+    checkName('on', 'event', event, EVENTS);
     if (typeof listener !== 'function') throw new TypeError(`on: listener for "${event}" must be a function`);
     this.listeners.on(event, listener);
     return this;
   }
 
   off<E extends keyof MonitorEvents>(event: E, listener: (payload: MonitorEvents[E]) => void): Monitor {
+    checkName('off', 'event', event, EVENTS);
     this.listeners.off(event, listener);
     return this;
   }
@@ -391,7 +405,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   }
 
   observe(signal: string, value: number, labels?: Record<string, string>): void {
-    this.detectors?.observe(signal, value, labels);
+    if (this.detectors === undefined) checkObservation(signal, value, labels);
+    else this.detectors.observe(signal, value, labels);
   }
 
   rebaseline(): void {

@@ -6,6 +6,16 @@
  * with the monotonic clock). Sinks convert to the units they export (seconds for the GenAI metrics).
  */
 
+/** One HTTP request sent for a call (the SDK retries failed ones). */
+export interface Attempt {
+  /** The response's HTTP status; undefined when no response came (connection error, abort, timeout). */
+  httpStatus: number | undefined;
+  /** Why this attempt failed; undefined for the attempt that succeeded. */
+  errorType: ErrorType | undefined;
+  /** Milliseconds from sending it to its response headers (or its failure). */
+  duration: number;
+}
+
 /** Where a token count came from. */
 export type TokenSource = 'reported' | 'estimated';
 
@@ -55,13 +65,33 @@ export interface CallRecord {
   serverPort: number | undefined;
   /** Epoch milliseconds when the request was issued. */
   startTime: number;
-  /** Milliseconds from issuing the request to the end of the record. */
+  /**
+   * Milliseconds from issuing the request to the end of the response as it arrived from the network
+   * (the last byte of the body), or to the moment the call failed, was aborted or was cancelled. Not
+   * the moment the app read it: how long the app took is `consumerWait`.
+   */
   duration: number;
-  /** Streams: milliseconds from issuing the request to the first chunk. */
+  /**
+   * Streams: milliseconds from issuing the request to the arrival of the first output chunk from the
+   * network (GenAI conventions: "until the first chunk is received in the response stream"), however
+   * late the app starts reading.
+   */
   timeToFirstChunk: number | undefined;
+  /**
+   * Milliseconds the app itself took to read the response after it had arrived: from the arrival of
+   * the last piece the app read (the whole body, for a call that completed) to the moment the app had
+   * it (a parsed value awaited late, a stream read slowly: the backpressure a slow consumer causes).
+   * Undefined when the response was not observed at the transport (see `notes`: `timed_at_read`).
+   */
+  consumerWait: number | undefined;
+  /**
+   * Every HTTP request the SDK sent for this call, in order: the SDK's own retries (429, 5xx,
+   * connection errors) are attempts of the same call. Undefined when the transport was not observed.
+   */
+  attempts: Attempt[] | undefined;
   /** Streams: chunks the app saw (a usage-only chunk the monitor asked for and hid is not counted). */
   chunks: number;
-  /** Streams: mean milliseconds between consecutive chunks after the first. */
+  /** Streams: mean milliseconds between the arrivals of consecutive output chunks after the first. */
   timePerOutputChunk: number | undefined;
   /** Streams: each gap between consecutive chunks after the first, in milliseconds (bounded, see MAX_CHUNK_INTERVALS). */
   chunkIntervals: number[] | undefined;
@@ -193,6 +223,8 @@ class CallRecordData implements CallRecord {
   startTime: number;
   duration = 0;
   timeToFirstChunk: number | undefined = undefined;
+  consumerWait: number | undefined = undefined;
+  attempts: Attempt[] | undefined = undefined;
   chunks = 0;
   timePerOutputChunk: number | undefined = undefined;
   chunkIntervals: number[] | undefined = undefined;
@@ -241,6 +273,25 @@ export interface PendingText {
 }
 
 /**
+ * When the pieces of a response arrived from the network: kept by the transport observer
+ * (instrument/transport.ts) for the body the SDK reads, so the record is timed at arrival, not at the
+ * app's reads.
+ */
+export interface Arrivals {
+  /** performance.now() when the piece of the body most recently handed to the SDK arrived; 0 before any. */
+  readonly lastDeliveredAt: number;
+  /** performance.now() when the body ended or failed at the network; 0 while it is still coming. */
+  readonly settledAt: number;
+}
+
+/**
+ * Request signals whose abort is the consumer's own early stop, not an abort: the stream helpers
+ * (`chat.completions.stream()`, `messages.stream()`) abort their request when the app breaks out of
+ * them.
+ */
+export const CONSUMER_STOPPED = new WeakSet<AbortSignal>();
+
+/**
  * One call in flight: the record it fills and the timing state of the instrument. Ends exactly once.
  */
 export class Call {
@@ -255,6 +306,18 @@ export class Call {
   pending: PendingText | undefined;
   /** Metric label values after the cardinality guard, set by the monitor when the call starts. */
   labels: MetricLabels | undefined = undefined;
+  /** The arrivals of the response body the SDK reads, once the transport observed it. */
+  arrivals: Arrivals | undefined = undefined;
+  /** The AbortSignal the request was made with, when it had one. */
+  signal: AbortSignal | undefined = undefined;
+  /** A request reached the transport (fetch was called at least once). */
+  sent = false;
+  /** The response arrived whole but its content said the generation failed (Responses `response.failed`). */
+  failure: unknown = undefined;
+  /** The app started reading the response: a stream's iterator was made, or the SDK parses the body. */
+  reading = false;
+  /** The app took the raw Response (`asResponse()`): it reads the body, the monitor never parses it. */
+  raw = false;
   private readonly sink: CallSink;
 
   constructor(
@@ -272,18 +335,55 @@ export class Call {
     sink.started(this);
   }
 
-  /** One chunk reached the app. */
-  chunk(now: number): void {
+  /** The time a chunk the SDK yields now arrived: from the transport when it was observed, else now. */
+  arrivalOf(now: number): number {
+    const arrivals = this.arrivals;
+    if (arrivals === undefined) return now;
+    const at = arrivals.lastDeliveredAt;
+    return at > 0 && at <= now ? at : now;
+  }
+
+  /** One output chunk, which arrived from the network at `arrivedAt` (performance.now() time). */
+  chunk(arrivedAt: number): void {
     const record = this.record;
     if (record.chunks++ === 0) {
-      this.firstChunkAt = now;
-      record.timeToFirstChunk = now - this.startedAt;
+      this.firstChunkAt = arrivedAt;
+      record.timeToFirstChunk = arrivedAt - this.startedAt;
     } else {
       let intervals = record.chunkIntervals;
       if (intervals === undefined) intervals = record.chunkIntervals = [];
-      if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(now - this.lastChunkAt);
+      if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(arrivedAt - this.lastChunkAt);
     }
-    this.lastChunkAt = now;
+    this.lastChunkAt = arrivedAt;
+  }
+
+  /** One HTTP request the SDK sent for this call ended: with a response (status) or an error. */
+  attempt(sentAt: number, httpStatus: number | undefined, error: unknown): void {
+    const attempts = (this.record.attempts ??= []);
+    if (attempts.length >= MAX_ATTEMPTS) return;
+    let errorType: ErrorType | undefined;
+    if (error !== undefined || (httpStatus !== undefined && httpStatus >= 400)) {
+      try {
+        errorType = errorTypeOf(error ?? { status: httpStatus }, httpStatus, (error as any)?.constructor?.name, 'failed');
+      } catch {
+        errorType = 'unknown';
+      }
+    }
+    attempts.push({ httpStatus, errorType, duration: performance.now() - sentAt });
+  }
+
+  /**
+   * The response body ended at the network, or failed there (a cut, an abort). A raw response ends
+   * here; so does a failed body nobody is reading or parsing (a stream aborted before its first
+   * iteration): the app may never touch it again. One being read ends when its reader meets the error.
+   */
+  bodySettled(error: unknown): void {
+    if (this.ended) return;
+    if (error === undefined) {
+      if (this.raw) this.end('completed');
+    } else if (!this.reading) {
+      this.end('failed', error);
+    }
   }
 
   /** End the record. Later calls are ignored, so every path may call it. */
@@ -292,8 +392,22 @@ export class Call {
     this.ended = true;
     const now = performance.now();
     const record = this.record;
-    record.duration = now - this.startedAt;
+    // Timed at arrival: the call lasted until its body ended (or failed) at the network; what the
+    // app took after that to read it is its own wait.
+    const arrivals = this.arrivals;
+    let endedAt = now;
+    if (arrivals !== undefined) {
+      const settled = arrivals.settledAt;
+      const lastPiece = settled > 0 && outcome === 'completed' ? settled : arrivals.lastDeliveredAt;
+      if (settled > 0 && settled <= now && outcome !== 'cancelled') endedAt = settled;
+      if (lastPiece > 0 && lastPiece <= now) record.consumerWait = now - lastPiece;
+    }
+    record.duration = endedAt - this.startedAt;
     if (record.chunks > 1) record.timePerOutputChunk = (this.lastChunkAt - this.firstChunkAt) / (record.chunks - 1);
+    if (error === undefined && outcome === 'completed' && this.failure !== undefined) {
+      outcome = 'failed';
+      error = this.failure;
+    }
     if (error !== undefined || outcome === 'aborted') {
       try {
         classifyInto(record, error, outcome);
@@ -304,10 +418,19 @@ export class Call {
       // An SDK's abort error is an abort, not a failure.
       if (record.errorType === 'aborted') outcome = 'aborted';
     }
+    // A stream helper aborts its request when the app breaks out of it: that is the consumer stopping.
+    if (outcome === 'aborted' && this.signal !== undefined && CONSUMER_STOPPED.has(this.signal)) {
+      outcome = 'cancelled';
+      record.errorType = undefined;
+      record.errorClass = undefined;
+    }
     record.outcome = outcome;
     this.sink.ended(this);
   }
 }
+
+/** A call's attempts are kept up to this many (the SDKs retry 2 times by default). */
+const MAX_ATTEMPTS = 32;
 
 /** Put the error's category, class and HTTP status on the record. */
 function classifyInto(record: CallRecord, error: unknown, outcome: Outcome): void {
@@ -329,9 +452,17 @@ function errorTypeOf(e: any, status: number | undefined, className: string | und
   if (status !== undefined && status >= 500) return 'http_5xx';
   if (status !== undefined && status >= 400) return 'http_4xx';
   // An error event inside a stream has no HTTP status, only the API's error type (Anthropic's SSE `error` event).
-  const apiType = e?.type ?? e?.error?.error?.type;
+  const apiType = e?.type ?? e?.error?.type ?? e?.error?.error?.type;
   if (apiType === 'overloaded_error') return 'overloaded';
   if (apiType === 'rate_limit_error') return 'rate_limit';
+  // OpenAI's in-stream `error` events and failed responses carry a code instead.
+  const apiCode = typeof e?.code === 'string' ? e.code : typeof e?.error?.code === 'string' ? e.error.code : undefined;
+  if (apiCode !== undefined) {
+    if (/rate_limit/.test(apiCode)) return 'rate_limit';
+    if (/overloaded|server_is_overloaded|capacity/.test(apiCode)) return 'overloaded';
+    if (/timeout|timed_out/.test(apiCode)) return 'timeout';
+    if (/server_error|internal/.test(apiCode)) return 'http_5xx';
+  }
   const code = String(e?.code ?? e?.cause?.code ?? '');
   // Node's socket errors (ECONNRESET, ...), undici's (UND_ERR_SOCKET, a body cut midway: "terminated").
   if (/Connection|Network|FetchError/.test(name) || /^(E[A-Z]+|UND_ERR\w*)$/.test(code) || e?.message === 'terminated') return 'network';

@@ -119,6 +119,14 @@ export const OWN_METRIC = {
   errors: { prom: 'llm_vitals_errors_total', help: 'LLM calls that failed, by error type.' },
   tokens: { prom: 'llm_vitals_tokens_total', help: 'Tokens by type and by source (reported by the provider or estimated).' },
   inFlight: { prom: 'llm_vitals_in_flight_calls', help: 'LLM calls started and not yet ended.' },
+  retries: {
+    prom: 'llm_vitals_retries_total',
+    help: 'Requests the SDK sent again after a failed attempt (its own retries within one call), by the failed attempt\'s error type.',
+  },
+  consumerWait: {
+    prom: 'llm_vitals_consumer_wait_seconds',
+    help: 'Time the app took to read a response after it had arrived from the network (a late await, a slow stream reader).',
+  },
   outputTokensPerSecond: {
     prom: 'llm_vitals_output_tokens_per_second',
     help: 'Output tokens per second of one call: over the time after the first chunk for streams, the whole call otherwise.',

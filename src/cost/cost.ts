@@ -5,15 +5,13 @@
  * `prices` come before the shipped table. A model without a price has an unknown cost (`usd`
  * undefined), never a cost of 0.
  *
- * Token arithmetic: OpenAI-style usage counts cached input inside the input tokens; Anthropic's
- * `input_tokens` (as the Anthropic instrument records it) leaves cache reads and writes out. Both
- * count reasoning inside the output tokens.
+ * Token arithmetic: the record's input tokens include cache reads and writes for every provider (as
+ * the GenAI conventions count them; the Anthropic instrument adds Anthropic's cache fields to its
+ * `input_tokens`), so the cached parts are taken out once and priced apart. Reasoning is counted
+ * inside the output tokens.
  */
 import type { CallCost, CallRecord, TokenCount } from '../record.js';
 import { PRICES, PRICES_CHECKED_AT, type ModelPrice } from './prices.js';
-
-/** Providers whose recorded input tokens exclude cache reads and cache writes. */
-const INPUT_EXCLUDES_CACHE = new Set(['anthropic']);
 
 /** Date and alias suffixes a model name may carry: -2024-08-06, -20241022, -0613, -latest. */
 const DATED = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
@@ -132,8 +130,8 @@ export function usdOf(record: CallRecord, price: ModelPrice): number {
   const input = record.inputTokens?.count ?? 0;
   const cacheRead = record.cachedInputTokens?.count ?? 0;
   const cacheWrite = record.cacheCreationInputTokens?.count ?? 0;
-  // Where the input count includes the cache, take the cached part out so it is priced once.
-  const uncached = INPUT_EXCLUDES_CACHE.has(record.provider) ? input : Math.max(0, input - cacheRead - cacheWrite);
+  // The input count includes the cache: take the cached parts out so each token is priced once.
+  const uncached = Math.max(0, input - cacheRead - cacheWrite);
   const output = record.outputTokens?.count ?? 0;
   const reasoning = Math.min(record.reasoningTokens?.count ?? 0, output);
   const micro =

@@ -39,6 +39,13 @@ export interface SignalSpec {
 }
 
 const completed = (record: CallRecord) => record.outcome === 'completed';
+/** The SDK retried at least one rate-limited attempt of this call (the 429 the app never saw). */
+const retriedRateLimit = (record: CallRecord): boolean => {
+  const attempts = record.attempts;
+  if (attempts === undefined) return false;
+  for (let i = 0; i < attempts.length - 1; i++) if (attempts[i].errorType === 'rate_limit') return true;
+  return false;
+};
 /** Calls that ended by themselves (not stopped by the app): the ones an error rate is a share of. */
 const settled = (record: CallRecord) => record.outcome === 'completed' || record.outcome === 'failed';
 
@@ -154,8 +161,9 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     name: 'rate_limit_rate',
     kind: 'rate',
     unit: '1',
-    description: 'Whether a call was refused for rate limiting (error type `rate_limit`).',
-    read: (r) => (settled(r) ? (r.errorType === 'rate_limit' ? 1 : 0) : undefined),
+    description:
+      'Whether a call met rate limiting: refused (error type `rate_limit`), or answered only after the SDK retried a rate-limited attempt.',
+    read: (r) => (settled(r) ? (r.errorType === 'rate_limit' || retriedRateLimit(r) ? 1 : 0) : undefined),
     drift: false,
   },
   {

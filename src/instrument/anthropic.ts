@@ -29,6 +29,8 @@ import { observeCreate } from './observe-create.js';
 import { readIdentity } from './read-identity.js';
 import { META, OUTPUT, type ChunkKind } from './stream.js';
 import { inferProvider, serverOf } from './provider.js';
+import { observeTransport } from './transport.js';
+import { observeStreamHelper, observeWithOptions } from './helpers.js';
 
 /** True when a client looks like an `@anthropic-ai/sdk` client: `messages.create`, and no `chat.completions`. */
 export function isAnthropicClient(client: any): boolean {
@@ -36,13 +38,14 @@ export function isAnthropicClient(client: any): boolean {
 }
 
 /** The methods to observe on an `@anthropic-ai/sdk` client. */
-export function anthropicMethods(client: any, ctx: InstrumentContext, provider: string | undefined): MethodTree {
+export function anthropicMethods(client: any, ctx: InstrumentContext, provider: string | undefined, rewrap: (client: object) => object): MethodTree {
   const server = serverOf(client?.baseURL);
   const name = provider ?? inferProvider(client?.baseURL, 'anthropic');
-  const create = observeCreate(ctx, { provider: name, operation: OPERATION.chat, server, reader: messagesReader, readParams: readAnthropicParams });
-  const tree: MethodTree = { messages: { create } };
+  const transport = observeTransport(client);
+  const create = observeCreate(ctx, { provider: name, operation: OPERATION.chat, server, reader: messagesReader, readParams: readAnthropicParams, transport });
+  const tree: MethodTree = { messages: { create, stream: observeStreamHelper }, withOptions: observeWithOptions(rewrap) };
   // The beta resource answers in the same shapes; older SDKs have none.
-  if (typeof client?.beta?.messages?.create === 'function') tree.beta = { messages: { create } };
+  if (typeof client?.beta?.messages?.create === 'function') tree.beta = { messages: { create, stream: observeStreamHelper } };
   return tree;
 }
 
@@ -62,9 +65,17 @@ export function readAnthropicParams(body: any): RequestParams {
 
 /** Input-side usage: present on `message_start` and on every `message_delta` of today's API (null there when unknown). */
 function readInputUsage(record: CallRecord, usage: any): void {
-  record.inputTokens = reported(usage.input_tokens) ?? record.inputTokens;
   record.cachedInputTokens = reported(usage.cache_read_input_tokens) ?? record.cachedInputTokens;
   record.cacheCreationInputTokens = reported(usage.cache_creation_input_tokens) ?? record.cacheCreationInputTokens;
+  // Anthropic's `input_tokens` counts only the tokens after the last cache breakpoint; the GenAI
+  // conventions' input tokens (and OpenAI's `prompt_tokens`) include cache reads and writes, so the
+  // record's count is their sum: sums across providers mean the same.
+  const uncached = reported(usage.input_tokens);
+  if (uncached !== undefined) {
+    const cached = record.cachedInputTokens?.count ?? 0;
+    const created = record.cacheCreationInputTokens?.count ?? 0;
+    record.inputTokens = reported(uncached.count + cached + created);
+  }
 }
 
 function readOutputUsage(record: CallRecord, usage: any): void {

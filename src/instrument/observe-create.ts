@@ -1,7 +1,8 @@
 /**
  * The one observing wrapper for an SDK's `create(body, options)`: start a call, read what the request
  * says (model, stream, `gen_ai.request.*` parameters), let the provider adjust the request (on a copy),
- * call the SDK, and observe what it returned. Any fault of the monitor's own is reported, never thrown;
+ * hand the call to the transport observer through the request options (a copy), call the SDK, and
+ * observe what it returned. Any fault of the monitor's own is reported, never thrown;
  * the app always gets exactly what the SDK gave it, errors included.
  */
 import type { Call, RequestParams } from '../record.js';
@@ -9,6 +10,7 @@ import type { InstrumentContext } from './openai.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import type { Server } from './provider.js';
 import type { MethodWrapper } from './proxy.js';
+import { withCall } from './transport.js';
 
 export interface CreateSpec {
   provider: string;
@@ -19,15 +21,18 @@ export interface CreateSpec {
   readParams(body: any): RequestParams;
   /** The body to send: the app's own, or a changed copy (never the app's object changed). */
   prepare?(body: any, call: Call): any;
+  /** The client's fetch is observed (transport.ts): each request carries its call there, to be timed at arrival. */
+  transport: boolean;
 }
 
 export function observeCreate(ctx: InstrumentContext, spec: CreateSpec): MethodWrapper {
   return (original, self) =>
-    function create(body: any, ...rest: unknown[]) {
+    function create(body: any, ...rest: any[]) {
       // After shutdown the client is detached: calls go straight through.
       if (!ctx.active) return original.call(self, body, ...rest);
       let call: Call | undefined;
       let sent = body;
+      let options = rest;
       try {
         const streaming = body?.stream === true;
         call = ctx.startCall(spec.provider, spec.operation, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
@@ -35,13 +40,18 @@ export function observeCreate(ctx: InstrumentContext, spec: CreateSpec): MethodW
         call.record.serverPort = spec.server.port;
         if (ctx.readRequestParams) call.record.request = spec.readParams(body);
         if (spec.prepare !== undefined) sent = spec.prepare(body, call);
+        const requestOptions = rest[0];
+        const signal = requestOptions?.signal;
+        if (signal !== undefined && signal !== null) call.signal = signal;
+        if (spec.transport) options = [withCall(requestOptions, call), ...rest.slice(1)];
+        else call.record.notes.push('timed_at_read');
       } catch (error) {
         ctx.fault('instrument', error);
       }
       if (call === undefined) return original.call(self, body, ...rest);
       let result: unknown;
       try {
-        result = original.call(self, sent, ...rest);
+        result = original.call(self, sent, ...options);
       } catch (error) {
         // Whatever happens while recording it, the app gets the SDK's own error.
         try {

@@ -19,6 +19,8 @@ import { observeCreate } from './observe-create.js';
 import { readIdentity } from './read-identity.js';
 import { HIDE, META, OUTPUT, type ChunkKind, type FaultReporter } from './stream.js';
 import { inferProvider, serverOf } from './provider.js';
+import { observeTransport } from './transport.js';
+import { observeStreamHelper, observeWithOptions } from './helpers.js';
 
 /** What an instrument needs from the monitor. */
 export interface InstrumentContext {
@@ -54,16 +56,18 @@ export function isOpenAIClient(client: any): boolean {
 }
 
 /** The methods to observe on an `openai` client. */
-export function openAIMethods(client: any, ctx: InstrumentContext, provider: string | undefined): MethodTree {
+export function openAIMethods(client: any, ctx: InstrumentContext, provider: string | undefined, rewrap: (client: object) => object): MethodTree {
   const server = serverOf(client?.baseURL);
   const name = provider ?? inferProvider(client?.baseURL, 'openai');
+  const transport = observeTransport(client);
   const observe = (operation: string, reader: ResponseReader, streamUsage: boolean) =>
-    observeCreate(ctx, { provider: name, operation, server, reader, readParams, prepare: streamUsage ? askForStreamUsage(ctx) : undefined });
+    observeCreate(ctx, { provider: name, operation, server, reader, readParams, prepare: streamUsage ? askForStreamUsage(ctx) : undefined, transport });
   return {
-    chat: { completions: { create: observe(OPERATION.chat, chatReader, true) } },
+    chat: { completions: { create: observe(OPERATION.chat, chatReader, true), stream: observeStreamHelper, runTools: observeStreamHelper } },
     completions: { create: observe(OPERATION.textCompletion, completionReader, true) },
     embeddings: { create: observe(OPERATION.embeddings, embeddingsReader, false) },
-    responses: { create: observe(OPERATION.chat, responsesReader, false) },
+    responses: { create: observe(OPERATION.chat, responsesReader, false), stream: observeStreamHelper },
+    withOptions: observeWithOptions(rewrap),
   };
 }
 
@@ -144,7 +148,9 @@ function chunkChoices(call: Call, chunk: any): any[] | ChunkKind {
   if (usage != null) readCompletionUsage(record, usage);
   else if (usage === null && call.hideUsageChunk) delete chunk.usage;
   const choices = chunk.choices;
-  if (choices == null || choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
+  // Only an array of choices is read: `choices: 0` or `"x"` from a broken server is shown, never taken for a kind.
+  if (!Array.isArray(choices)) return choices == null && call.hideUsageChunk && usage != null ? HIDE : META;
+  if (choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
   return choices;
 }
 
@@ -167,7 +173,7 @@ export const chatReader: ResponseReader = {
   },
   chunk(call, chunk): ChunkKind {
     const choices = chunkChoices(call, chunk);
-    if (typeof choices === 'number') return choices;
+    if (!Array.isArray(choices)) return choices;
     const record = call.record;
     let kind: ChunkKind = META;
     for (let i = 0; i < choices.length; i++) {
@@ -204,7 +210,7 @@ export const completionReader: ResponseReader = {
   },
   chunk(call, chunk): ChunkKind {
     const choices = chunkChoices(call, chunk);
-    if (typeof choices === 'number') return choices;
+    if (!Array.isArray(choices)) return choices;
     const record = call.record;
     let kind: ChunkKind = META;
     for (let i = 0; i < choices.length; i++) {
@@ -259,6 +265,16 @@ function readResponseObject(call: Call, response: any, fromStream: boolean): voi
   }
 }
 
+/** A Responses API response whose `status` is `failed`: its `error.code` classifies it (`rate_limit_exceeded`, `server_error`, ...). */
+export class ResponseFailedError extends Error {
+  readonly code: string | undefined;
+  constructor(error: any) {
+    super(typeof error?.message === 'string' ? error.message : 'response failed');
+    this.name = 'ResponseFailedError';
+    this.code = typeof error?.code === 'string' ? error.code : undefined;
+  }
+}
+
 export const responsesReader: ResponseReader = {
   response(call, data) {
     if (data === null || typeof data !== 'object') {
@@ -266,6 +282,7 @@ export const responsesReader: ResponseReader = {
       return;
     }
     readResponseObject(call, data, false);
+    if (data.status === 'failed') call.failure = new ResponseFailedError(data.error);
     noteIfMissing(call.record);
   },
   chunk(call, event): ChunkKind {
@@ -280,6 +297,8 @@ export const responsesReader: ResponseReader = {
     }
     if (type === 'response.created' || type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       if (event.response != null && typeof event.response === 'object') readResponseObject(call, event.response, true);
+      // The stream ends normally, but the generation failed: the record says so, by the error's code.
+      if (type === 'response.failed') call.failure = new ResponseFailedError(event.response?.error);
     }
     return META;
   },

@@ -11,7 +11,8 @@
  *     `withResponse()` or a derived promise (`_thenUnwrap`, `.parse()` helpers) parses it;
  *   - wraps this instance's `_thenUnwrap`, because openai v7 derives promises that parse through a
  *     closure instead of `parseResponse`;
- *   - notices `asResponse()` (raw body: the record ends when headers arrive, usage is not read).
+ *   - notices `asResponse()` (raw body: the record ends when the body has arrived, or at its headers
+ *     when the transport was not observed; its usage is unknown, never estimated).
  * The app gets the very same object back: same class, same methods, same values.
  */
 import type { Call } from '../record.js';
@@ -64,6 +65,7 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
 
   const parseResponse = p.parseResponse;
   p.parseResponse = function observedParseResponse(this: unknown, ...args: unknown[]) {
+    call.reading = true;
     const out = parseResponse.apply(this, args);
     if (!call.ended) {
       Promise.resolve(out).then(
@@ -79,6 +81,7 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
   const thenUnwrap = p._thenUnwrap;
   if (typeof thenUnwrap === 'function') {
     p._thenUnwrap = function observedThenUnwrap(this: unknown, transform: (data: unknown, props: unknown) => unknown) {
+      call.reading = true;
       return thenUnwrap.call(this, (data: unknown, props: unknown) => {
         observeValue(data, call, reader, fault);
         return transform(data, props);
@@ -89,6 +92,13 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
   const asResponse = p.asResponse;
   p.asResponse = function observedAsResponse(this: unknown, ...args: unknown[]) {
     raw = true;
+    if (p.parsedPromise === undefined && !call.ended) {
+      // The app reads the body itself: the monitor never parses it, so its usage is unknown (not 0).
+      call.raw = true;
+      call.record.notes.push('raw_response');
+      const arrivals = call.arrivals;
+      if (arrivals !== undefined && arrivals.settledAt > 0) call.end('completed');
+    }
     return asResponse.apply(this, args);
   };
 
@@ -96,11 +106,8 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
     (props: any) => {
       const response = props?.response;
       if (response && typeof response.status === 'number') call.record.httpStatus = response.status;
-      // The app asked for the raw Response and will read the body itself: nothing more to see.
-      if (raw && p.parsedPromise === undefined && !call.ended) {
-        call.record.notes.push('raw_response');
-        call.end('completed');
-      }
+      // A raw Response not timed at the transport ends at its headers; a timed one when its body has arrived.
+      if (raw && call.raw && !call.ended && (call.arrivals === undefined || call.arrivals.settledAt > 0)) call.end('completed');
     },
     (error: unknown) => call.end('failed', error),
   );

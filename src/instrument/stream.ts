@@ -5,8 +5,11 @@
  * wrapped, so every consumer path (for-await, tee branches, readable streams) passes through the tap.
  *
  * The record ends exactly once: when the stream is exhausted (`completed`, or `aborted` if its
- * controller was aborted), when the consumer stops early (`return()`: `cancelled`), or when the
- * stream throws (`failed`, or `aborted` for an abort error).
+ * controller was aborted), when the consumer stops early (`return()`: `cancelled`), when the
+ * stream throws (`failed`, or `aborted` for an abort error), or when it is aborted (or its body fails)
+ * before anyone started reading it.
+ *
+ * Chunks are timed at their arrival from the network (see transport.ts), not when the app reads them.
  *
  * Hot path: one bound handler per stream, no closure or allocation per chunk beyond the promise the
  * inner iterator already makes and the one `then` adds.
@@ -49,6 +52,7 @@ class TappedIterator<T> implements AsyncIterator<T> {
     this.reader = reader;
     this.signal = signal;
     this.fault = fault;
+    call.reading = true;
   }
 
   next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
@@ -87,14 +91,15 @@ class TappedIterator<T> implements AsyncIterator<T> {
       return result;
     }
     if (call.ended) return result;
-    const now = performance.now();
+    // Timed at the chunk's arrival from the network when the transport was observed.
+    const arrivedAt = call.arrivalOf(performance.now());
     let kind: ChunkKind = OUTPUT;
     try {
       kind = this.reader.chunk(call, result.value);
     } catch (error) {
       this.fault('instrument', error);
     }
-    if (kind === OUTPUT) call.chunk(now);
+    if (kind === OUTPUT) call.chunk(arrivedAt);
     else if (kind === HIDE) return this.next();
     return result;
   };
@@ -146,6 +151,14 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
     }
     if (tappedFor === undefined) Object.defineProperty(s, TAPPED, { value: [call] });
     else tappedFor.push(call);
+    // Aborted before anyone read it (`stream.controller.abort()`, the request's AbortSignal): no reader
+    // will ever see the end, so the abort ends the record.
+    if (signal !== undefined && typeof signal.addEventListener === 'function') {
+      if (signal.aborted) call.end('aborted');
+      else signal.addEventListener('abort', () => {
+        if (!call.reading) call.end('aborted');
+      }, { once: true });
+    }
   } catch (error) {
     // A frozen or exotic stream object: leave it alone and say so.
     fault('instrument', error);

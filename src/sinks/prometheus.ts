@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, type CounterSeries, type GaugeSeries, type H
 import type { CallRecord, TokenCount } from '../record.js';
 import { BUCKETS, GENAI_METRIC, LABEL, OWN_METRIC } from '../semconv.js';
 import { Tree3 } from '../lib/tree3.js';
+import { releaseMetrics } from '../lib/released-metrics.js';
 import type { MetricLabels, Sink } from './sink.js';
 
 
@@ -26,6 +27,8 @@ class Series {
   private readonly sink: PrometheusSink;
   private readonly labels: Labels;
   private readonly calls = new Map<string, CounterSeries>();
+  private readonly retries = new Map<string, CounterSeries>();
+  private consumerWaitSeries: HistogramSeries | undefined;
   private readonly reportedTokens = new Map<string, CounterSeries>();
   private readonly estimatedTokens = new Map<string, CounterSeries>();
   private readonly failures = new Map<
@@ -49,6 +52,17 @@ class Series {
     let child = this.calls.get(outcome);
     if (child === undefined) this.calls.set(outcome, (child = this.sink.metrics.calls.series({ ...this.labels, [LABEL.outcome]: outcome })));
     return child;
+  }
+
+  retry(errorType: string): CounterSeries {
+    let child = this.retries.get(errorType);
+    if (child === undefined) this.retries.set(errorType, (child = this.sink.metrics.retries.series({ ...this.labels, [LABEL.errorType]: errorType })));
+    return child;
+  }
+
+  /** Created on the first observation, so a model whose calls never had a wait shows no empty series. */
+  consumerWait(): HistogramSeries {
+    return (this.consumerWaitSeries ??= this.sink.metrics.consumerWait.series(this.labels));
   }
 
   tokensOf(type: string, source: string): CounterSeries {
@@ -87,6 +101,8 @@ function createMetrics(registry: Registry) {
     errors: new Counter(registry, o.errors.prom, o.errors.help),
     tokens: new Counter(registry, o.tokens.prom, o.tokens.help),
     inFlight: new Gauge(registry, o.inFlight.prom, o.inFlight.help),
+    retries: new Counter(registry, o.retries.prom, o.retries.help),
+    consumerWait: new Histogram(registry, o.consumerWait.prom, o.consumerWait.help, BUCKETS.duration),
     outputTokensPerSecond: new Histogram(registry, o.outputTokensPerSecond.prom, o.outputTokensPerSecond.help, BUCKETS.outputTokensPerSecond),
     labelOverflow: new Counter(registry, o.labelOverflow.prom, o.labelOverflow.help),
     internalErrors: new Counter(registry, o.internalErrors.prom, o.internalErrors.help),
@@ -151,6 +167,12 @@ export class PrometheusSink implements Sink {
       for (let i = 0; i < intervals.length; i++) observer.observe(intervals[i] / 1000);
     }
     if (record.outputTokensPerSecond !== undefined) s.outputTokensPerSecond.observe(record.outputTokensPerSecond);
+    if (record.consumerWait !== undefined) s.consumerWait().observe(record.consumerWait / 1000);
+    const attempts = record.attempts;
+    if (attempts !== undefined) {
+      // Every attempt but the last was retried by the SDK.
+      for (let i = 0; i < attempts.length - 1; i++) s.retry(attempts[i].errorType ?? 'unknown').inc();
+    }
     this.countTokens(s, 'input', record.inputTokens);
     this.countTokens(s, 'output', record.outputTokens);
     this.countTokens(s, 'cached_input', record.cachedInputTokens);
@@ -170,6 +192,11 @@ export class PrometheusSink implements Sink {
     let series = this.faults.get(component);
     if (series === undefined) this.faults.set(component, (series = this.metrics.internalErrors.series({ [LABEL.component]: component })));
     series.inc();
+  }
+
+  /** The monitor shut down: its metrics stay scraped until a new monitor on the registry takes them over. */
+  shutdown(): void {
+    releaseMetrics(Object.values(this.metrics));
   }
 
   private countTokens(s: Series, type: string, tokens: TokenCount | undefined): void {

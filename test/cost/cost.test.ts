@@ -80,10 +80,11 @@ describe('token arithmetic', () => {
     expect(usdOf(r, PRICES.openai['gpt-4o'])).toBeCloseTo((800 * 2.5 + 200 * 1.25 + 500 * 10) / 1e6, 12);
   });
 
-  it('Anthropic: cache reads and writes are apart from the input count', () => {
+  it('Anthropic: the recorded input count includes cache reads and writes (as the instrument sums them), each priced once', () => {
+    // Anthropic reported input_tokens 1000 (uncached), cache reads 2000, cache writes 500: the record holds 3500.
     const r = record({
       provider: 'anthropic',
-      inputTokens: reported(1000),
+      inputTokens: reported(3500),
       cachedInputTokens: reported(2000),
       cacheCreationInputTokens: reported(500),
       outputTokens: reported(300),

@@ -202,7 +202,7 @@ describe('Anthropic responses', () => {
     expect(r).toMatchObject({
       outcome: 'completed',
       chunks: CLAUDE_TEXT_PIECES.length,
-      inputTokens: { count: 12, source: 'reported' },
+      inputTokens: { count: 19, source: 'reported' }, // 12 uncached + 4 cache reads + 3 cache writes
       outputTokens: { count: 6, source: 'reported' },
       finishReasons: ['end_turn'],
       notes: [],

@@ -72,7 +72,7 @@ describe('messages.create, not streaming', () => {
       streaming: false,
       serverAddress: '127.0.0.1',
       serverPort: server.port,
-      inputTokens: { count: 12, source: 'reported' },
+      inputTokens: { count: 19, source: 'reported' }, // 12 uncached + 4 cache reads + 3 cache writes
       outputTokens: { count: 6, source: 'reported' },
       cachedInputTokens: { count: 4, source: 'reported' },
       cacheCreationInputTokens: { count: 3, source: 'reported' },
@@ -86,7 +86,7 @@ describe('messages.create, not streaming', () => {
     expect(r.outputTokensPerSecond).toBeCloseTo(6 / (r.duration / 1000), 6);
     const text = await monitor.metrics();
     const tokens = (type: string) => samplesOf(text, 'llm_vitals_tokens_total', { gen_ai_provider_name: 'anthropic', gen_ai_token_type: type, source: 'reported' });
-    expect(['input', 'output', 'cached_input', 'cache_creation_input'].map((type) => tokens(type).map((s) => s.value))).toEqual([[12], [6], [4], [3]]);
+    expect(['input', 'output', 'cached_input', 'cache_creation_input'].map((type) => tokens(type).map((s) => s.value))).toEqual([[19], [6], [4], [3]]); // input includes the cache reads and writes
   });
 
   it('measures a 200 ms server delay as at least 200 ms of latency', async () => {
@@ -246,7 +246,7 @@ describe('messages.create, streaming', () => {
       outcome: 'completed',
       responseId: 'msg_test',
       responseModel: CLAUDE_MODEL,
-      inputTokens: { count: 12, source: 'reported' },
+      inputTokens: { count: 19, source: 'reported' }, // 12 uncached + 4 cache reads + 3 cache writes
       outputTokens: { count: 6, source: 'reported' },
       cachedInputTokens: { count: 4, source: 'reported' },
       cacheCreationInputTokens: { count: 3, source: 'reported' },
@@ -348,7 +348,7 @@ describe('messages.create, streaming', () => {
     expect(got).toEqual(expected.got);
     const [r] = await rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'failed', errorType: 'network', chunks: 2 });
-    expect(r.inputTokens).toEqual({ count: 12, source: 'reported' });
+    expect(r.inputTokens).toEqual({ count: 19, source: 'reported' }); // 12 + 4 cache reads + 3 cache writes
     expect(r.outputTokens).toEqual({ count: countTokens('Hello from'), source: 'estimated' });
   });
 
@@ -418,7 +418,7 @@ describe('the messages.stream() helper', () => {
       streaming: true,
       outcome: 'completed',
       chunks: 5,
-      inputTokens: { count: 12, source: 'reported' },
+      inputTokens: { count: 19, source: 'reported' }, // 12 uncached + 4 cache reads + 3 cache writes
       outputTokens: { count: 6, source: 'reported' },
       finishReasons: ['end_turn'],
     });

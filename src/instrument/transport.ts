@@ -1,0 +1,222 @@
+/**
+ * The transport observer: times a call's response at its arrival from the network, not when the app
+ * reads it.
+ *
+ * The official SDKs send every request through the client's own `fetch` field (openai-node
+ * `fetchWithTimeout`, @anthropic-ai/sdk the same) and spread the request's `fetchOptions` into its
+ * `init`. The monitor puts an observing fetch on the client once, and each observed request carries
+ * its calls to it under a symbol key in `fetchOptions` (a request without the key, from an unwrapped
+ * use of the same client, goes straight through). For each request the SDK sends, the observer:
+ *   - records an attempt (the SDK's own retries are attempts of one call): status or error, time;
+ *   - for a successful response with a body, reads the body as it arrives, timestamps each piece, and
+ *     hands the SDK an equal Response whose body gives out the same bytes in the same pieces, on
+ *     demand. When the SDK yields a chunk, the piece that completed it is the last one handed out, so
+ *     its arrival time is the chunk's (SSE events in one network read share it).
+ *
+ * Nothing is buffered beyond what the network delivered; the body is read once. What changes: the SDK
+ * reads a Response constructed here (same class, status, status text, headers, url, type, redirected,
+ * same bytes), and a slow consumer no longer slows the network read (the response is held in memory
+ * instead of in the socket's buffers).
+ */
+import type { Arrivals, Call } from '../record.js';
+
+/** The key under which a request's calls ride in `fetchOptions` to the observing fetch. */
+export const CALLS = Symbol.for('llm-vitals.calls');
+const OBSERVING = Symbol.for('llm-vitals.observing-fetch');
+
+type Fetch = (this: unknown, url: unknown, init?: any) => Promise<any>;
+
+/**
+ * Put the observing fetch on a client instance (once per client, shared by every monitor that wraps
+ * it). False when the client has no `fetch` field to observe (then calls are timed at the app's reads
+ * and noted `timed_at_read`).
+ */
+export function observeTransport(client: any): boolean {
+  try {
+    const fetch = client?.fetch;
+    if (typeof fetch !== 'function' || typeof Response !== 'function') return false;
+    if (fetch[OBSERVING] === true) return true;
+    const observed = observingFetch(fetch);
+    client.fetch = observed;
+    return client.fetch === observed;
+  } catch {
+    return false;
+  }
+}
+
+/** The request options to send: the app's, plus this call under the observer's key (a copy; never the app's object). */
+export function withCall(options: any, call: Call): any {
+  const fetchOptions = options?.fetchOptions;
+  const calls: Call[] | undefined = fetchOptions?.[CALLS];
+  return { ...options, fetchOptions: { ...fetchOptions, [CALLS]: calls === undefined ? [call] : [...calls, call] } };
+}
+
+function observingFetch(original: Fetch): Fetch {
+  const observed = function (this: unknown, url: unknown, init?: any): Promise<any> {
+    const calls: Call[] | undefined = init?.[CALLS];
+    if (calls === undefined) return original.call(this, url, init);
+    return send(original, this, url, init, calls);
+  };
+  Object.defineProperty(observed, OBSERVING, { value: true });
+  return observed;
+}
+
+function send(original: Fetch, self: unknown, url: unknown, init: any, calls: Call[]): Promise<any> {
+  const sentAt = performance.now();
+  for (let i = 0; i < calls.length; i++) calls[i].sent = true;
+  let pending: Promise<any>;
+  try {
+    pending = original.call(self, url, init);
+  } catch (error) {
+    attempt(calls, sentAt, undefined, error);
+    throw error;
+  }
+  return pending.then(
+    (response) => observeResponse(response, calls, sentAt),
+    (error) => {
+      attempt(calls, sentAt, undefined, error);
+      throw error;
+    },
+  );
+}
+
+function attempt(calls: Call[], sentAt: number, status: number | undefined, error: unknown): void {
+  for (let i = 0; i < calls.length; i++) {
+    try {
+      calls[i].attempt(sentAt, status, error);
+    } catch {
+      // Recording an attempt never reaches the app.
+    }
+  }
+}
+
+function observeResponse(response: any, calls: Call[], sentAt: number): any {
+  try {
+    const status = typeof response?.status === 'number' ? response.status : undefined;
+    attempt(calls, sentAt, status, undefined);
+    // Only the body of a successful response is timed (an error body is read by the SDK for its error).
+    if (response?.ok !== true || !(response instanceof Response) || response.body === null) return response;
+    const arrivals = new BodyArrivals(response.body, calls);
+    const timed = new Response(arrivals.stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+    // The fields a constructed Response cannot be given: the app and the SDK read the network's.
+    Object.defineProperty(timed, 'url', { value: response.url, configurable: true });
+    Object.defineProperty(timed, 'redirected', { value: response.redirected, configurable: true });
+    Object.defineProperty(timed, 'type', { value: response.type, configurable: true });
+    for (let i = 0; i < calls.length; i++) calls[i].arrivals = arrivals;
+    return timed;
+  } catch {
+    return response;
+  }
+}
+
+/**
+ * Reads a body as the network delivers it and gives the pieces out, unchanged and in order, as the
+ * reader of `stream` asks for them, remembering when each arrived.
+ */
+class BodyArrivals implements Arrivals {
+  lastDeliveredAt = 0;
+  settledAt = 0;
+  readonly stream: ReadableStream<Uint8Array>;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly calls: Call[];
+  private pieces: (Uint8Array | undefined)[] = [];
+  private times: number[] = [];
+  private head = 0;
+  private done = false;
+  private failed = false;
+  private error: unknown = undefined;
+  private wake: (() => void) | undefined = undefined;
+
+  constructor(source: ReadableStream<Uint8Array>, calls: Call[]) {
+    this.calls = calls;
+    this.reader = source.getReader();
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => this.pull(controller),
+        cancel: (reason) => {
+          this.pieces = [];
+          this.times = [];
+          this.head = 0;
+          return this.reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    this.read();
+  }
+
+  private read(): void {
+    this.reader.read().then(this.onRead, this.onError);
+  }
+
+  private readonly onRead = (result: ReadableStreamReadResult<Uint8Array>): void => {
+    const now = performance.now();
+    if (result.done) {
+      this.done = true;
+      this.settledAt = now;
+      this.settled(undefined);
+    } else {
+      this.pieces.push(result.value);
+      this.times.push(now);
+      this.read();
+    }
+    this.wake?.();
+  };
+
+  private readonly onError = (error: unknown): void => {
+    this.failed = true;
+    this.error = error;
+    this.settledAt = performance.now();
+    this.settled(error);
+    this.wake?.();
+  };
+
+  private pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
+    if (this.deliver(controller)) return;
+    return new Promise<void>((resolve) => {
+      this.wake = () => {
+        if (this.deliver(controller)) {
+          this.wake = undefined;
+          resolve();
+        }
+      };
+    });
+  }
+
+  /** Hand out the next piece, or the end, or the error; false when there is nothing yet. */
+  private deliver(controller: ReadableStreamDefaultController<Uint8Array>): boolean {
+    const head = this.head;
+    if (head < this.pieces.length) {
+      const piece = this.pieces[head]!;
+      this.lastDeliveredAt = this.times[head];
+      this.pieces[head] = undefined;
+      if (head + 1 === this.pieces.length) {
+        this.pieces = [];
+        this.times = [];
+        this.head = 0;
+      } else this.head = head + 1;
+      controller.enqueue(piece);
+      return true;
+    }
+    if (this.done) {
+      controller.close();
+      return true;
+    }
+    if (this.failed) {
+      controller.error(this.error);
+      return true;
+    }
+    return false;
+  }
+
+  /** The body ended at the network (error undefined) or failed there: tell the calls. */
+  private settled(error: unknown): void {
+    for (let i = 0; i < this.calls.length; i++) {
+      try {
+        this.calls[i].bodySettled(error);
+      } catch {
+        // Never reaches the app.
+      }
+    }
+  }
+}
