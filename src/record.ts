@@ -417,6 +417,11 @@ export class Call {
       }
       // An SDK's abort error is an abort, not a failure.
       if (record.errorType === 'aborted') outcome = 'aborted';
+      // The SDK itself threw on a chunk it could not take (openai v7 on `choices: [null]`): the
+      // provider's data was malformed.
+      else if (record.errorType === 'unknown' && record.streaming && this.reading && (error instanceof TypeError || error instanceof SyntaxError)) {
+        record.errorType = 'invalid_response';
+      }
     }
     // A stream helper aborts its request when the app breaks out of it: that is the consumer stopping.
     if (outcome === 'aborted' && this.signal !== undefined && CONSUMER_STOPPED.has(this.signal)) {

@@ -75,7 +75,9 @@ export class PriceBook {
     const input = record.inputTokens;
     const output = record.outputTokens;
     if (input === undefined && output === undefined) {
-      if (record.outcome === 'failed' && record.chunks === 0) return undefined;
+      // A call never answered (refused, failed, or aborted before the response) cost nothing known.
+      const answered = record.chunks > 0 || (record.httpStatus !== undefined && record.httpStatus < 400);
+      if (record.outcome !== 'completed' && !answered) return undefined;
       const priced = this.lookup(record.provider, record.responseModel ?? record.requestModel);
       return { usd: undefined, source: 'unknown', priceKey: priced?.key, pricesCheckedAt: undefined, tokens: 'reported' };
     }

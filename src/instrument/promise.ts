@@ -65,7 +65,8 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
 
   const parseResponse = p.parseResponse;
   p.parseResponse = function observedParseResponse(this: unknown, ...args: unknown[]) {
-    call.reading = true;
+    // Parsing a body is reading it; parsing a stream only makes the Stream object, read later.
+    if (!call.record.streaming) call.reading = true;
     const out = parseResponse.apply(this, args);
     if (!call.ended) {
       Promise.resolve(out).then(
@@ -81,7 +82,7 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
   const thenUnwrap = p._thenUnwrap;
   if (typeof thenUnwrap === 'function') {
     p._thenUnwrap = function observedThenUnwrap(this: unknown, transform: (data: unknown, props: unknown) => unknown) {
-      call.reading = true;
+      if (!call.record.streaming) call.reading = true;
       return thenUnwrap.call(this, (data: unknown, props: unknown) => {
         observeValue(data, call, reader, fault);
         return transform(data, props);

@@ -130,11 +130,21 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
     return new TappedIterator(inner, call, reader, signal, fault);
   };
   try {
-    if (typeof s.iterator === 'function' && Object.prototype.hasOwnProperty.call(s, 'iterator')) {
+    const own = Object.prototype.hasOwnProperty;
+    if (typeof s.iterator === 'function' && own.call(s, 'iterator')) {
       const original = s.iterator;
       s.iterator = function (this: unknown, ...args: unknown[]) {
         return wrap(original.apply(this, args));
       };
+      // openai v7 puts its own iterator on chat streams, over `iterator`, that rewrites each chunk
+      // (and throws on some malformed ones): tap that one too, so the record follows what the app
+      // iterates; the first iterator made is the tapped one, so the inner one is not tapped again.
+      const outer = s[Symbol.asyncIterator];
+      if (typeof outer === 'function' && own.call(s, Symbol.asyncIterator)) {
+        s[Symbol.asyncIterator] = function (this: unknown) {
+          return wrap(outer.call(this));
+        };
+      }
     } else if (typeof s[Symbol.asyncIterator] === 'function') {
       const original = s[Symbol.asyncIterator];
       Object.defineProperty(s, Symbol.asyncIterator, {

@@ -1,0 +1,187 @@
+/**
+ * Streams and responses timed at their arrival from the network, not when the app reads them; the
+ * app's own reading time as `consumerWait`. Real `openai` and `@anthropic-ai/sdk` clients over HTTP/SSE
+ * to the local servers, with apps that read late.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { createMonitor, type CallRecord, type Monitor } from '../../src/index.js';
+import { chatChunks, chatCompletion, completionChunks, responseEvents, startOpenAIServer, streamUsage, type OpenAITestServer } from '../support/openai-server.js';
+import { messageEvents, startAnthropicServer, type AnthropicTestServer } from '../support/anthropic-server.js';
+import { recorder } from '../support/records.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const messages = [{ role: 'user' as const, content: 'Say hello.' }];
+const PIECES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
+
+let openaiServer: OpenAITestServer;
+let anthropicServer: AnthropicTestServer;
+beforeAll(async () => {
+  openaiServer = await startOpenAIServer();
+  anthropicServer = await startAnthropicServer();
+});
+afterAll(async () => {
+  await openaiServer.close();
+  await anthropicServer.close();
+});
+
+function setup(): { monitor: Monitor; rec: ReturnType<typeof recorder>; openai: OpenAI; anthropic: Anthropic } {
+  const monitor = createMonitor({ resources: false, detect: false });
+  const rec = recorder(monitor);
+  const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 }));
+  const anthropic = monitor.wrap(new Anthropic({ apiKey: 'k', baseURL: anthropicServer.url, maxRetries: 0 }));
+  return { monitor, rec, openai, anthropic };
+}
+
+/**
+ * Read a stream only after `lateMs`: by then the server has sent everything. Returns the time (ms
+ * after `t0`) at which the app started reading, and what it read.
+ */
+async function readLate<T>(stream: AsyncIterable<T>, t0: number, lateMs: number): Promise<{ readAt: number; items: T[] }> {
+  await sleep(lateMs);
+  const readAt = performance.now() - t0;
+  const items: T[] = [];
+  for await (const item of stream) items.push(item);
+  return { readAt, items };
+}
+
+/** What every late-read stream below must show: TTFT and gaps from arrival; the app's lateness as its own wait. */
+function expectTimedAtArrival(r: CallRecord, firstDelayMs: number, gapMs: number, readAt: number): void {
+  expect(r.outcome).toBe('completed');
+  expect(r.chunks).toBe(PIECES.length);
+  // The first piece arrived after the server's delay, well before the app started reading.
+  expect(r.timeToFirstChunk!).toBeGreaterThanOrEqual(firstDelayMs - 5);
+  expect(r.timeToFirstChunk!).toBeLessThan(readAt - 100);
+  // Gaps between arrivals, not between the app's back-to-back reads of a full buffer (~0.1 ms).
+  expect(r.timePerOutputChunk!).toBeGreaterThanOrEqual(gapMs * 0.6);
+  // The call lasted until the last byte arrived; the app's lateness is its own wait.
+  expect(r.duration).toBeLessThan(readAt - 50);
+  expect(r.consumerWait!).toBeGreaterThan(readAt - r.duration - 50);
+  expect(r.notes).not.toContain('timed_at_read');
+}
+
+describe('streams timed at arrival, read late by the app', () => {
+  it('OpenAI chat: the server sends the first chunk at 150 ms and one every 25 ms; the app starts reading at 700 ms', async () => {
+    const { monitor, rec, openai } = setup();
+    openaiServer.enqueue({ chunks: chatChunks(PIECES, { usage: streamUsage() }), delayBeforeFirstChunkMs: 150, delayBetweenChunksMs: 25 });
+    const t0 = performance.now();
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true, stream_options: { include_usage: true } });
+    const { readAt, items } = await readLate(stream, t0, 700);
+    expect(items.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(PIECES.join(''));
+    await monitor.flush?.();
+    const [r] = await rec.waitFor(1);
+    expectTimedAtArrival(r, 150, 25, readAt);
+    await monitor.shutdown();
+  });
+
+  it('OpenAI legacy completions', async () => {
+    const { monitor, rec, openai } = setup();
+    openaiServer.enqueue({ chunks: completionChunks(PIECES), delayBeforeFirstChunkMs: 150, delayBetweenChunksMs: 25 });
+    const t0 = performance.now();
+    const stream = await openai.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi', stream: true });
+    const { readAt } = await readLate(stream, t0, 700);
+    const [r] = await rec.waitFor(1);
+    expectTimedAtArrival(r, 150, 25, readAt);
+    await monitor.shutdown();
+  });
+
+  it('OpenAI Responses', async () => {
+    const { monitor, rec, openai } = setup();
+    openaiServer.enqueue({ chunks: responseEvents(PIECES), sendDone: false, delayBeforeFirstChunkMs: 150, delayBetweenChunksMs: 25 });
+    const t0 = performance.now();
+    const stream = await openai.responses.create({ model: 'gpt-4o-mini', input: 'hi', stream: true });
+    const { readAt } = await readLate(stream, t0, 700);
+    const [r] = await rec.waitFor(1);
+    expectTimedAtArrival(r, 150, 25, readAt);
+    await monitor.shutdown();
+  });
+
+  it('Anthropic messages', async () => {
+    const { monitor, rec, anthropic } = setup();
+    anthropicServer.enqueue({ events: messageEvents(PIECES), delayBeforeFirstEventMs: 150, delayBetweenEventsMs: 25 });
+    const t0 = performance.now();
+    const stream = await anthropic.messages.create({ model: 'claude-sonnet-5', max_tokens: 100, messages, stream: true });
+    const { readAt } = await readLate(stream, t0, 700);
+    const [r] = await rec.waitFor(1);
+    expectTimedAtArrival(r, 150, 25, readAt);
+    await monitor.shutdown();
+  });
+
+  it('keeps tee() and toReadableStream() working, with the same chunks, timed at arrival', async () => {
+    const { monitor, rec, openai } = setup();
+    openaiServer.enqueue({ chunks: chatChunks(PIECES), delayBeforeFirstChunkMs: 100, delayBetweenChunksMs: 20 });
+    const plain = new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 });
+    const t0 = performance.now();
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    const [left, right] = stream.tee();
+    const { readAt, items } = await readLate(left, t0, 500);
+    const rightItems: unknown[] = [];
+    for await (const c of right) rightItems.push(c);
+    expect(rightItems).toEqual(items);
+    const [r] = await rec.waitFor(1);
+    expect(r.timeToFirstChunk!).toBeLessThan(readAt - 100);
+
+    openaiServer.enqueue({ chunks: chatChunks(PIECES, { created: 1 }) }, { chunks: chatChunks(PIECES, { created: 1 }) });
+    const readable = (await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })).toReadableStream();
+    const plainReadable = (await plain.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })).toReadableStream();
+    expect(await new Response(readable).text()).toBe(await new Response(plainReadable).text());
+    await rec.waitFor(2);
+    await monitor.shutdown();
+  });
+});
+
+describe('responses timed at arrival, awaited late by the app', () => {
+  it('a non-streaming answer that took ~60 ms, awaited 500 ms later, lasted ~60 ms; the app waited the rest', async () => {
+    const { monitor, rec, openai } = setup();
+    openaiServer.enqueue({ body: chatCompletion(), delayBeforeHeadersMs: 60 });
+    const t0 = performance.now();
+    const pending = openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await sleep(500);
+    const awaitedAt = performance.now() - t0;
+    await pending;
+    const [r] = await rec.waitFor(1);
+    expect(r.duration).toBeGreaterThanOrEqual(55);
+    expect(r.duration).toBeLessThan(awaitedAt - 150);
+    expect(r.consumerWait!).toBeGreaterThan(awaitedAt - r.duration - 50);
+    await monitor.shutdown();
+  });
+
+  it('withResponse() and asResponse() hand out a Response equal to the unwrapped one', async () => {
+    const { monitor, rec, openai } = setup();
+    const plain = new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 });
+    const body = chatCompletion({ created: 1 } as any);
+    openaiServer.enqueue({ body }, { body });
+    const { response: got } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    const { response: expected } = await plain.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    expect(got).toBeInstanceOf(Response);
+    expect([got.status, got.statusText, got.url, got.type, got.redirected, got.ok]).toEqual([
+      expected.status,
+      expected.statusText,
+      expected.url,
+      expected.type,
+      expected.redirected,
+      expected.ok,
+    ]);
+    expect(got.headers.get('x-request-id')).toMatch(/^req_test_/);
+    await rec.waitFor(1);
+    await monitor.shutdown();
+  });
+
+  it('asResponse(): the usage the monitor never read is unknown, not 0, and costs nothing made up', async () => {
+    const { monitor, rec, openai } = setup();
+    const usage = { prompt_tokens: 1607, completion_tokens: 900, total_tokens: 2507 };
+    openaiServer.enqueue({ body: chatCompletion({ usage } as any) });
+    const response = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).asResponse();
+    const json: any = await response.json();
+    expect(json.usage.completion_tokens).toBe(900);
+    await monitor.flush?.();
+    const [r] = await rec.waitFor(1);
+    expect(r.outcome).toBe('completed');
+    expect(r.notes).toContain('raw_response');
+    expect(r.outputTokens).toBeUndefined();
+    expect(r.inputTokens).toBeUndefined();
+    expect(r.cost?.usd).toBeUndefined();
+    await monitor.shutdown();
+  });
+});
