@@ -11,7 +11,7 @@ import {
   type ResolvedPrivacyCostQuality,
 } from './quality/options.js';
 import { resolveDetectOptions, type DetectOptions, type ResolvedDetectOptions } from './detect/options.js';
-import { checkInteger, describeValue, optionFailure, type OptionFailure } from './lib/option-error.js';
+import { checkInteger, checkKeys, describeValue, isObjectLiteral, optionFailure, optionKeys, type OptionFailure } from './lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -98,21 +98,37 @@ export interface ResolvedOptions extends ResolvedPrivacyCostQuality {
   detect: ResolvedDetectOptions | false;
 }
 
-const KNOWN = new Set(['serviceName', 'registry', 'prometheus', 'maxLabelValues', 'tokens', 'snapshot', 'sinks']);
-KNOWN.add('otel');
-KNOWN.add('resources');
-KNOWN.add('detect');
-for (const key of PRIVACY_COST_QUALITY_KEYS) KNOWN.add(key);
+const KNOWN = [
+  ...optionKeys<Omit<MonitorOptions, keyof PrivacyCostQualityOptions>>({
+    serviceName: true,
+    registry: true,
+    prometheus: true,
+    maxLabelValues: true,
+    tokens: true,
+    snapshot: true,
+    sinks: true,
+    otel: true,
+    resources: true,
+    detect: true,
+  }),
+  ...PRIVACY_COST_QUALITY_KEYS,
+];
+const TOKENS_KNOWN = optionKeys<TokenOptions>({ estimate: true, includeStreamUsage: true });
+const SNAPSHOT_KNOWN = optionKeys<SnapshotOptions>({ samples: true, rateWindowSeconds: true });
+const SINK_KNOWN = optionKeys<Sink>({ name: true, callStarted: true, callFinished: true, callEnded: true, shutdown: true });
+const WRAP_KNOWN = optionKeys<WrapOptions>({ provider: true });
+/**
+ * Most distinct values one label keeps. Each kept value is a series of every metric that has the
+ * label (a dozen, times the other labels' values) and an entry in the guard's memory: 100,000 is
+ * already more series than one Prometheus target should expose; past it the guard guards nothing.
+ */
+export const MAX_LABEL_VALUES = 100_000;
 
 /** Validate options and fill defaults. Throws a TypeError naming the first bad option. */
 export function resolveOptions(options: MonitorOptions | undefined): ResolvedOptions {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') fail('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new TypeError(`createMonitor: unknown option "${key}" (known: ${[...KNOWN].join(', ')})`);
-    }
-  }
+  checkKeys('createMonitor', options, KNOWN);
   const o = options;
   if (o.serviceName !== undefined && (typeof o.serviceName !== 'string' || o.serviceName === '')) {
     fail('serviceName', 'a non-empty string', o.serviceName);
@@ -121,15 +137,15 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     fail('registry', 'a prom-client Registry', o.registry);
   }
   if (o.prometheus !== undefined && typeof o.prometheus !== 'boolean') fail('prometheus', 'a boolean', o.prometheus);
-  if (o.maxLabelValues !== undefined && !(Number.isInteger(o.maxLabelValues) && o.maxLabelValues > 0)) {
-    fail('maxLabelValues', 'a positive integer', o.maxLabelValues);
-  }
+  checkInteger(fail, 'maxLabelValues', o.maxLabelValues, 1, MAX_LABEL_VALUES);
   const tokens = objectOption('tokens', o.tokens);
+  checkKeys('createMonitor', tokens, TOKENS_KNOWN, 'tokens.');
   if (tokens.estimate !== undefined && typeof tokens.estimate !== 'boolean') fail('tokens.estimate', 'a boolean', tokens.estimate);
   if (tokens.includeStreamUsage !== undefined && typeof tokens.includeStreamUsage !== 'boolean') {
     fail('tokens.includeStreamUsage', 'a boolean', tokens.includeStreamUsage);
   }
   const snapshot = objectOption('snapshot', o.snapshot);
+  checkKeys('createMonitor', snapshot, SNAPSHOT_KNOWN, 'snapshot.');
   checkInteger(fail, 'snapshot.samples', snapshot.samples, 16, 1 << 20);
   checkInteger(fail, 'snapshot.rateWindowSeconds', snapshot.rateWindowSeconds, 1, 3600);
   if (o.sinks !== undefined && !Array.isArray(o.sinks)) fail('sinks', 'an array of sinks', o.sinks);
@@ -138,8 +154,11 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     const sink = sinks[i] as any;
     if (sink === null || typeof sink !== 'object') fail(`sinks[${i}]`, 'an object with a name and a callEnded function', sink);
     if (typeof sink.name !== 'string' || sink.name === '') fail(`sinks[${i}].name`, 'a non-empty string', sink.name);
+    // A literal's every key is a hook or its name (as TypeScript's excess-property check has it); a
+    // class instance's own fields are its state.
+    if (isObjectLiteral(sink)) checkKeys('createMonitor', sink, SINK_KNOWN, `sinks[${i}].`);
     if (typeof sink.callEnded !== 'function') fail(`sinks[${i}].callEnded`, 'a function', sink.callEnded);
-    for (const hook of ['callStarted', 'shutdown']) {
+    for (const hook of ['callStarted', 'callFinished', 'shutdown']) {
       if (sink[hook] !== undefined && typeof sink[hook] !== 'function') fail(`sinks[${i}].${hook}`, 'a function', sink[hook]);
     }
   }
@@ -164,6 +183,7 @@ export function resolveWrapOptions(options: WrapOptions | undefined): WrapOption
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`wrap: options must be an object, got ${describeValue(options)}`);
   }
+  checkKeys('wrap', options, WRAP_KNOWN);
   if (options.provider !== undefined && (typeof options.provider !== 'string' || options.provider === '')) {
     throw new TypeError(`wrap: option "provider" must be a non-empty string, got ${describeValue(options.provider)}`);
   }
@@ -200,7 +220,7 @@ export interface ResolvedOtelOptions {
   meterProvider: OtelOptions['meterProvider'];
 }
 
-const OTEL_KNOWN = ['tracerProvider', 'meterProvider', 'traces', 'metrics'];
+const OTEL_KNOWN = optionKeys<OtelOptions>({ tracerProvider: true, meterProvider: true, traces: true, metrics: true });
 
 function resolveOtelOptions(value: boolean | OtelOptions | undefined): ResolvedOtelOptions {
   if (value === undefined || value === true) {
@@ -208,11 +228,7 @@ function resolveOtelOptions(value: boolean | OtelOptions | undefined): ResolvedO
   }
   if (value === false) return { traces: false, metrics: false, tracerProvider: undefined, meterProvider: undefined };
   const otel = objectOption<OtelOptions>('otel', value as OtelOptions);
-  for (const key of Object.keys(otel)) {
-    if (!OTEL_KNOWN.includes(key)) {
-      throw new TypeError(`createMonitor: unknown option "otel.${key}" (known: ${OTEL_KNOWN.join(', ')})`);
-    }
-  }
+  checkKeys('createMonitor', otel, OTEL_KNOWN, 'otel.');
   if (otel.tracerProvider !== undefined && typeof (otel.tracerProvider as any)?.getTracer !== 'function') {
     fail('otel.tracerProvider', 'an OpenTelemetry TracerProvider (with getTracer)', otel.tracerProvider);
   }
@@ -247,7 +263,7 @@ export interface ResourceOptions {
   eventLoop?: boolean;
 }
 
-const RESOURCES_KNOWN = ['intervalMs', 'gpu', 'eventLoop'];
+const RESOURCES_KNOWN = optionKeys<ResourceOptions>({ intervalMs: true, gpu: true, eventLoop: true });
 
 function resolveResourceOptions(value: boolean | ResourceOptions | undefined): Required<ResourceOptions> | false {
   if (value === false) return false;
@@ -255,11 +271,7 @@ function resolveResourceOptions(value: boolean | ResourceOptions | undefined): R
     fail('resources', 'false or an object ({ intervalMs, gpu, eventLoop })', value);
   }
   const resources: ResourceOptions = value === undefined || value === true ? {} : value;
-  for (const key of Object.keys(resources)) {
-    if (!RESOURCES_KNOWN.includes(key)) {
-      throw new TypeError(`createMonitor: unknown option "resources.${key}" (known: ${RESOURCES_KNOWN.join(', ')})`);
-    }
-  }
+  checkKeys('createMonitor', resources, RESOURCES_KNOWN, 'resources.');
   const { intervalMs, gpu, eventLoop } = resources;
   // At least 250: two ticks of the 100 ms event-loop delay timer per interval (src/resources/event-loop.ts).
   checkInteger(fail, 'resources.intervalMs', intervalMs, 250, 3_600_000);

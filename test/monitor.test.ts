@@ -22,7 +22,7 @@ describe('createMonitor options', () => {
     ['serviceName', { serviceName: '' }, /option "serviceName" must be a non-empty string, got ""/],
     ['registry', { registry: {} }, /option "registry" must be a prom-client Registry/],
     ['prometheus', { prometheus: 'yes' }, /option "prometheus" must be a boolean, got "yes"/],
-    ['maxLabelValues', { maxLabelValues: 0 }, /option "maxLabelValues" must be a positive integer, got 0/],
+    ['maxLabelValues', { maxLabelValues: 0 }, /option "maxLabelValues" must be an integer from 1 to 100000, got 0/],
     ['maxLabelValues fraction', { maxLabelValues: 1.5 }, /option "maxLabelValues"/],
     ['tokens', { tokens: true }, /option "tokens" must be an object, got true/],
     ['tokens.estimate', { tokens: { estimate: 1 } }, /option "tokens.estimate" must be a boolean, got 1/],

@@ -16,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Monitor } from '../monitor.js';
 import type { Snapshot } from '../sinks/snapshot.js';
-import { checkInteger, optionFailure } from '../lib/option-error.js';
+import { checkInteger, checkKeys, optionFailure, optionKeys } from '../lib/option-error.js';
 
 const failOption = optionFailure('dashboardHandler');
 
@@ -302,13 +302,12 @@ function detailOf(p: Record<string, unknown>): string | undefined {
 
 const round = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(2));
 
+const DASHBOARD_KNOWN = optionKeys<DashboardOptions>({ intervalSeconds: true, maxAlerts: true, historyPoints: true, title: true });
+
 function resolveDashboardOptions(options: DashboardOptions | undefined): ResolvedDashboardOptions {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new TypeError(`dashboardHandler: options must be an object, got ${typeof options}`);
-  const known = new Set(['intervalSeconds', 'maxAlerts', 'historyPoints', 'title']);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`dashboardHandler: unknown option "${key}" (known: ${[...known].join(', ')})`);
-  }
+  checkKeys('dashboardHandler', options, DASHBOARD_KNOWN);
   const { intervalSeconds, maxAlerts, historyPoints, title } = options;
   if (intervalSeconds !== undefined && !(typeof intervalSeconds === 'number' && intervalSeconds >= 0.1 && intervalSeconds <= 3600)) {
     failOption('intervalSeconds', 'a number from 0.1 to 3600', intervalSeconds);

@@ -56,7 +56,7 @@ export class CombinedDetector extends NumericDetector {
   private variance = 0;
 
   constructor(options?: CombinedOptions) {
-    super(options);
+    super(options, ['shift']);
     const shift = options?.shift ?? 1;
     checkNumberIn(detectorOptionFailure, 'shift', shift, 0, 10);
     const rate = this.options.falseAlarmRate;

@@ -98,7 +98,7 @@ export class CusumDetector extends NumericDetector {
   private down = 0;
 
   constructor(options?: CusumOptions) {
-    super(options);
+    super(options, ['shift']);
     const shift = options?.shift ?? 1;
     checkNumberIn(detectorOptionFailure, 'shift', shift, 0, 10);
     this.k = shift / 2;

@@ -15,7 +15,7 @@
  * `persistence` anomalous observations in a row; after an alert, `cooldown` observations pass before
  * the next one, so one incident is one alert.
  */
-import { checkInteger, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, checkKeys, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 /** The outcome of one observation. The object is reused by the detector: read it before the next `update`. */
 export interface DetectorResult {
@@ -69,6 +69,8 @@ export const DETECTOR_DEFAULTS: ResolvedDetectorOptions = Object.freeze({
   direction: 'both',
 });
 
+const DETECTOR_KEYS = Object.keys(DETECTOR_DEFAULTS);
+
 export type Phase = 'warming_up' | 'watching' | 'cooling_down';
 
 /** A detector's state, for `snapshot().detectors` and for tests. */
@@ -118,9 +120,15 @@ export const detectorOptionFailure: OptionFailure = optionFailure('detector');
  * Validate detector options; throws a TypeError naming the option, as `<where>: option
  * "<prefix><name>" must be ...` (`createMonitor` passes its scope and `detect.`).
  */
-export function resolveDetectorOptions(options: DetectorOptions | undefined, where = 'detector', prefix = ''): ResolvedDetectorOptions {
+export function resolveDetectorOptions(
+  options: DetectorOptions | undefined,
+  where = 'detector',
+  prefix = '',
+  ownKeys: readonly string[] = [],
+): ResolvedDetectorOptions {
   if (options === undefined) return DETECTOR_DEFAULTS;
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
+  checkKeys(where, options, ownKeys.length === 0 ? DETECTOR_KEYS : [...DETECTOR_KEYS, ...ownKeys], prefix);
   const o = { ...DETECTOR_DEFAULTS, ...stripUndefined(options) };
   const scoped = optionFailure(where);
   const fail: OptionFailure = (name, expected, got) => scoped(prefix + name, expected, got);
@@ -162,8 +170,9 @@ export abstract class StreamingDetector implements Detector {
   /** The typical value the latest alert's observation was compared with (before the alert reset anything). */
   lastAlertExpected: number | undefined = undefined;
 
-  constructor(options: DetectorOptions | undefined) {
-    this.options = resolveDetectorOptions(options);
+  /** `ownKeys`: the options a subclass adds to `DetectorOptions` (`shift`, `period`, ...). */
+  constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
+    this.options = resolveDetectorOptions(options, 'detector', '', ownKeys);
   }
 
   update(value: number, timestampMs?: number): DetectorResult {

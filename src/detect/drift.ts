@@ -17,7 +17,7 @@
  */
 import { chiSquaredPValue, jensenShannonDistance, normalisedWasserstein, psi } from './divergence.js';
 import { quantileOfSorted } from './stats.js';
-import { checkInteger, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, checkKeys, checkNumberIn, optionFailure, type OptionFailure } from '../lib/option-error.js';
 
 export interface DriftOptions {
   /** Observations in the reference window (the first ones, or those pinned by `rebaseline()`). Default 500. */
@@ -43,13 +43,15 @@ export const DRIFT_DEFAULTS: Required<DriftOptions> = Object.freeze({
   pValue: 0.001,
 });
 
+const DRIFT_KEYS = Object.keys(DRIFT_DEFAULTS);
+
 /** Validate drift options; throws a TypeError naming the option, as `<where>: option "<prefix><name>" must be ...`. */
 export function resolveDriftOptions(options: DriftOptions | undefined, where = 'drift', prefix = ''): Required<DriftOptions> {
   if (options === undefined) return DRIFT_DEFAULTS;
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
   const o = { ...DRIFT_DEFAULTS };
+  checkKeys(where, options, DRIFT_KEYS, prefix);
   for (const key of Object.keys(options) as (keyof DriftOptions)[]) {
-    if (!(key in DRIFT_DEFAULTS)) throw new TypeError(`${where}: unknown option "${prefix}${key}" (known: ${Object.keys(DRIFT_DEFAULTS).join(', ')})`);
     if (options[key] !== undefined) o[key] = options[key] as number;
   }
   const scoped = optionFailure(where);

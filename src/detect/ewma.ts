@@ -32,7 +32,7 @@ export class EwmaDetector extends NumericDetector {
   private average = 0;
 
   constructor(options?: EwmaOptions) {
-    super(options);
+    super(options, ['lambda']);
     const lambda = options?.lambda ?? 0.1;
     checkNumberIn(detectorOptionFailure, 'lambda', lambda, 0, 1);
     this.lambda = lambda;

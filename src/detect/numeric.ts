@@ -21,8 +21,8 @@ export abstract class NumericDetector extends StreamingDetector {
   private readonly logScale: boolean;
   private readonly logOffset: number;
 
-  constructor(options: DetectorOptions | undefined) {
-    super(options);
+  constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
+    super(options, ownKeys);
     this.baseline = new Baseline(this.options.warmup, this.options.memory);
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;

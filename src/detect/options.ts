@@ -5,7 +5,7 @@
 import { resolveDetectorOptions, type Direction } from './detector.js';
 import { resolveDriftOptions, type DriftOptions } from './drift.js';
 import { CALL_SIGNALS, RESOURCE_SIGNALS } from './signals.js';
-import { checkInteger, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, checkKeys, optionFailure, optionKeys, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -60,8 +60,19 @@ export interface ResolvedDetectOptions {
   signals: Record<string, SignalOptions>;
 }
 
-const KNOWN = ['falseAlarmRate', 'warmup', 'memory', 'persistence', 'cooldown', 'drift', 'perRoute', 'maxGroups', 'ignore', 'signals'];
-const SIGNAL_KNOWN = ['scale', 'logOffset', 'direction', 'drift'];
+const KNOWN = optionKeys<DetectOptions>({
+  falseAlarmRate: true,
+  warmup: true,
+  memory: true,
+  persistence: true,
+  cooldown: true,
+  drift: true,
+  perRoute: true,
+  maxGroups: true,
+  ignore: true,
+  signals: true,
+});
+const SIGNAL_KNOWN = optionKeys<SignalOptions>({ scale: true, logOffset: true, direction: true, drift: true });
 const BUILT_IN = new Set([...CALL_SIGNALS, ...RESOURCE_SIGNALS].map((s) => s.name));
 
 /** Validate the `detect` option: `false` turns detection off; `true`, undefined or an object turn it on. */
@@ -69,9 +80,7 @@ export function resolveDetectOptions(value: boolean | DetectOptions | undefined)
   if (value === false) return false;
   const o: DetectOptions = value === undefined || value === true ? {} : value;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('detect', 'a boolean or an object', value);
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.includes(key)) throw new TypeError(`createMonitor: unknown option "detect.${key}" (known: ${KNOWN.join(', ')})`);
-  }
+  checkKeys('createMonitor', o, KNOWN, 'detect.');
   const detector = resolveDetectorOptions(
     { falseAlarmRate: o.falseAlarmRate, warmup: o.warmup, memory: o.memory, persistence: o.persistence, cooldown: o.cooldown },
     'createMonitor',
@@ -99,9 +108,7 @@ export function resolveDetectOptions(value: boolean | DetectOptions | undefined)
       const where = `detect.signals.${name}`;
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) fail('detect.signals', 'keyed by snake_case signal names', name);
       if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) fail(where, 'an object', settings);
-      for (const key of Object.keys(settings)) {
-        if (!SIGNAL_KNOWN.includes(key)) throw new TypeError(`createMonitor: unknown option "${where}.${key}" (known: ${SIGNAL_KNOWN.join(', ')})`);
-      }
+      checkKeys('createMonitor', settings, SIGNAL_KNOWN, `${where}.`);
       if (settings.scale !== undefined && settings.scale !== 'linear' && settings.scale !== 'log') fail(`${where}.scale`, '"linear" or "log"', settings.scale);
       if (settings.logOffset !== undefined && !(typeof settings.logOffset === 'number' && settings.logOffset > 0 && Number.isFinite(settings.logOffset))) {
         fail(`${where}.logOffset`, 'a positive number', settings.logOffset);

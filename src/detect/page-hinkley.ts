@@ -34,7 +34,7 @@ export class PageHinkleyDetector extends NumericDetector {
   private downMin = 0;
 
   constructor(options?: PageHinkleyOptions) {
-    super(options);
+    super(options, ['delta']);
     const delta = options?.delta ?? 0.5;
     checkNumberIn(detectorOptionFailure, 'delta', delta, 0, 5);
     this.delta = delta;

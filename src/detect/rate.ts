@@ -46,7 +46,7 @@ export class RateDetector extends StreamingDetector {
   private onQuiet = 0;
 
   constructor(options?: RateOptions) {
-    super(options);
+    super(options, ['increase', 'minIncrease']);
     const increase = options?.increase ?? 3;
     const minIncrease = options?.minIncrease ?? 0.02;
     checkNumberIn(detectorOptionFailure, 'increase', increase, 1, 1000);

@@ -116,7 +116,7 @@ export class SeriesDetector extends StreamingDetector {
   private max = -Infinity;
 
   constructor(options?: SeriesOptions) {
-    super(options);
+    super(options, ['period']);
     const period = options?.period ?? 'daily';
     if (!(period === 'daily' || period === false || (Number.isInteger(period) && period >= 2 && period <= 100_000))) {
       detectorOptionFailure('period', '"daily", false or an integer from 2 to 100000', period);

@@ -15,6 +15,7 @@ import type { AlertSummary, CallRecord } from '../record.js';
 import type { ResourceSample } from '../resources/sample.js';
 import { ATTR, DETECT_LABEL, DETECT_METRIC, LABEL, RESOURCE_LABEL } from '../semconv.js';
 import type { MetricLabels, Sink } from '../sinks/sink.js';
+import { claimMetricName, releaseMetrics } from '../lib/released-metrics.js';
 import { CombinedDetector } from './combined.js';
 import { ANOMALY_SCORE, type AlertReason, type DetectorState, type StreamingDetector } from './detector.js';
 import { CategoricalDrift, NumericDrift, type DriftResult, type DriftState } from './drift.js';
@@ -186,6 +187,23 @@ function keyOf(labels: SignalLabels): string {
 
 const OVERFLOW_LABELS: SignalLabels = Object.freeze({ provider: 'other', model: 'other' });
 
+/** Throw a TypeError for a malformed `monitor.observe(signal, value, labels)`, whether detection is on or off. */
+export function checkObservation(signal: unknown, value: unknown, labels: unknown): void {
+  if (typeof signal !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(signal)) {
+    throw new TypeError(`observe: signal must be a snake_case name, got ${typeof signal === 'string' ? JSON.stringify(signal) : String(signal)}`);
+  }
+  // NaN and ±Infinity too: a detector would drop them without a word, hiding the bug that made them.
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`observe: value must be a finite number, got ${typeof value === 'number' ? String(value) : typeof value}`);
+  }
+  if (labels !== undefined) {
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new TypeError('observe: labels must be an object of strings');
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v !== 'string') throw new TypeError(`observe: label "${k}" must be a string, got ${typeof v}`);
+    }
+  }
+}
+
 export class DetectorSink implements Sink {
   readonly name = 'detectors';
   private readonly options: ResolvedDetectOptions;
@@ -222,16 +240,7 @@ export class DetectorSink implements Sink {
 
   /** `monitor.observe(signal, value, labels)`: one value of the app's own signal (or a built-in one). */
   observe(signal: string, value: number, labels: SignalLabels | undefined, time = Date.now()): void {
-    if (typeof signal !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(signal)) {
-      throw new TypeError(`observe: signal must be a snake_case name, got ${typeof signal === 'string' ? JSON.stringify(signal) : String(signal)}`);
-    }
-    if (typeof value !== 'number') throw new TypeError(`observe: value must be a number, got ${typeof value}`);
-    if (labels !== undefined) {
-      if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new TypeError('observe: labels must be an object of strings');
-      for (const [k, v] of Object.entries(labels)) {
-        if (typeof v !== 'string') throw new TypeError(`observe: label "${k}" must be a string, got ${typeof v}`);
-      }
-    }
+    checkObservation(signal, value, labels);
     const group = this.group(labels === undefined ? {} : { ...labels });
     let watch = group.others.get(signal);
     if (watch === undefined) {
@@ -265,6 +274,11 @@ export class DetectorSink implements Sink {
     } catch (error) {
       this.context.fault(this.name, error);
     }
+  }
+
+  /** The monitor shut down: its metrics stay scraped until a new monitor on the registry takes them over. */
+  shutdown(): void {
+    if (this.metrics !== undefined) releaseMetrics(Object.values(this.metrics));
   }
 
   /** Make what each signal does now its baseline: detectors learn again, drift references become the current windows. */
@@ -427,6 +441,7 @@ export class DetectorSink implements Sink {
   private createMetrics(registry: Registry): Metrics {
     const registers = [registry];
     const sink = this;
+    for (const metric of [DETECT_METRIC.anomalies, DETECT_METRIC.anomalyScore, DETECT_METRIC.driftScore]) claimMetricName(registry, metric.prom);
     const anomalies = new Counter({
       name: DETECT_METRIC.anomalies.prom,
       help: DETECT_METRIC.anomalies.help,

@@ -166,6 +166,7 @@ export class RequestTracker {
 
   /** End the dashboards' open event streams, so the app's server can close. */
   async shutdown(): Promise<void> {
+    this.metrics?.release();
     const dashboards = await Promise.allSettled(this.dashboards);
     for (const dashboard of dashboards) if (dashboard.status === 'fulfilled') dashboard.value.close?.();
   }

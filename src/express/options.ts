@@ -3,7 +3,7 @@
  * option into a TypeError naming it, when the middleware is created rather than on the first request.
  */
 import type { IncomingMessage } from 'node:http';
-import { describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkKeys, describeValue, optionFailure, optionKeys, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('express');
 
@@ -53,7 +53,7 @@ export interface ResolvedExpressOptions<Req extends IncomingMessage = ExpressReq
   guard: ((req: Req) => boolean | Promise<boolean>) | undefined;
 }
 
-const KNOWN = ['attributes', 'serverTiming', 'metricsPath', 'dashboardPath', 'guard'];
+const KNOWN = optionKeys<ExpressOptions>({ attributes: true, serverTiming: true, metricsPath: true, dashboardPath: true, guard: true });
 
 /** Validate the options of `monitor.express()` and fill defaults. Throws a TypeError naming the bad option. */
 export function resolveExpressOptions<Req extends IncomingMessage>(options: ExpressOptions<Req> | undefined): ResolvedExpressOptions<Req> {
@@ -61,9 +61,7 @@ export function resolveExpressOptions<Req extends IncomingMessage>(options: Expr
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`express: options must be an object, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new TypeError(`express: unknown option "${key}" (known: ${KNOWN.join(', ')})`);
-  }
+  checkKeys('express', options, KNOWN);
   const { attributes, serverTiming, metricsPath, dashboardPath, guard } = options;
   if (attributes !== undefined && typeof attributes !== 'function') fail('attributes', 'a function (req) => object', attributes);
   if (serverTiming !== undefined && typeof serverTiming !== 'boolean') fail('serverTiming', 'a boolean', serverTiming);

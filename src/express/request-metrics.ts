@@ -8,6 +8,7 @@
 import { Histogram, type Registry } from 'prom-client';
 import { BUCKETS, LABEL, OWN_METRIC } from '../semconv.js';
 import type { RequestOutcome } from './context.js';
+import { claimMetricName, releaseMetrics } from '../lib/released-metrics.js';
 
 type Observer = { observe(value: number): void };
 
@@ -29,6 +30,7 @@ export class RequestMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     const labelNames = [LABEL.httpRoute, LABEL.httpRequestMethod];
+    for (const metric of [OWN_METRIC.requestLlmCalls, OWN_METRIC.requestLlmTokens, OWN_METRIC.requestLlmTimeRatio]) claimMetricName(registry, metric.prom);
     this.calls = new Histogram({
       name: OWN_METRIC.requestLlmCalls.prom,
       help: OWN_METRIC.requestLlmCalls.help,
@@ -50,6 +52,11 @@ export class RequestMetrics {
       buckets: [...BUCKETS.requestLlmTimeRatio],
       registers,
     });
+  }
+
+  /** The monitor shut down: these stay scraped until a new monitor on the registry takes them over. */
+  release(): void {
+    releaseMetrics([this.calls, this.tokens, this.llmTimeRatio]);
   }
 
   observe(request: RequestOutcome): void {

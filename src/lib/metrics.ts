@@ -9,6 +9,7 @@
  * `name`, `help`, `type`, `get()`, `reset()`.
  */
 import type { Registry } from 'prom-client';
+import { claimMetricName } from './released-metrics.js';
 
 export type Labels = Record<string, string>;
 
@@ -28,6 +29,7 @@ abstract class Metric<S> {
   constructor(registry: Registry, name: string, help: string) {
     this.name = name;
     this.help = help;
+    claimMetricName(registry, name);
     registry.registerMetric(this as any);
   }
 

@@ -24,6 +24,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type BufferConfig, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { checkKeys, describeValue, optionKeys } from '../lib/option-error.js';
 
 export interface SetupOtelOptions {
   /** Where spans go, e.g. `new OTLPTraceExporter()` from `@opentelemetry/exporter-trace-otlp-http`. */
@@ -55,7 +56,17 @@ export interface OtelSetup {
   shutdown(): Promise<void>;
 }
 
-const KNOWN = new Set(['exporter', 'serviceName', 'resourceAttributes', 'sampler', 'batch', 'contextManager', 'register']);
+const KNOWN = optionKeys<SetupOtelOptions>({
+  exporter: true,
+  serviceName: true,
+  resourceAttributes: true,
+  sampler: true,
+  batch: true,
+  contextManager: true,
+  register: true,
+});
+/** The BatchSpanProcessor's `BufferConfig`. */
+const BATCH_KNOWN = optionKeys<BufferConfig>({ maxQueueSize: true, maxExportBatchSize: true, scheduledDelayMillis: true, exportTimeoutMillis: true });
 
 /** Set up tracing for an app with no OpenTelemetry SDK. */
 export function setupOtel(options: SetupOtelOptions): OtelSetup {
@@ -103,8 +114,12 @@ export function setupOtel(options: SetupOtelOptions): OtelSetup {
 
 function validate(options: SetupOtelOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('setupOtel: options must be an object with an `exporter`');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`setupOtel: unknown option "${key}" (known: ${[...KNOWN].join(', ')})`);
+  checkKeys('setupOtel', options, KNOWN);
+  if (options.batch !== undefined) {
+    if (options.batch === null || typeof options.batch !== 'object' || Array.isArray(options.batch)) {
+      throw new TypeError(`setupOtel: option "batch" must be an object { ${BATCH_KNOWN.join(', ')} }, got ${describeValue(options.batch)}`);
+    }
+    checkKeys('setupOtel', options.batch, BATCH_KNOWN, 'batch.');
   }
   const exporter = options.exporter as Partial<SpanExporter> | undefined;
   if (exporter === null || typeof exporter !== 'object' || typeof exporter.export !== 'function' || typeof exporter.shutdown !== 'function') {

@@ -5,10 +5,10 @@
  */
 import type { CallRecord } from '../record.js';
 import type { ModelPrice } from '../cost/prices.js';
-import type { RedactOptions } from '../privacy/redact.js';
+import type { RedactOptions, RedactPattern } from '../privacy/redact.js';
 import { USER_ID_ATTRIBUTES } from '../privacy/hash.js';
 import { BUILT_IN_EVALUATORS, type EvaluationInput, type Evaluator, type Verdict } from './evaluators.js';
-import { checkInteger, describeValue, optionFailure, type OptionFailure } from '../lib/option-error.js';
+import { checkInteger, checkKeys, describeValue, isObjectLiteral, optionFailure, optionKeys, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
 
@@ -86,18 +86,24 @@ export interface ResolvedPrivacyCostQuality {
   segment: ResolvedSegment | undefined;
 }
 
-export const PRIVACY_COST_QUALITY_KEYS = [
-  'capture',
-  'hashKey',
-  'hashAttributes',
-  'prices',
-  'evaluators',
-  'evaluationSampleRate',
-  'evaluationTimeoutMs',
-  'segment',
-] as const;
+export const PRIVACY_COST_QUALITY_KEYS = optionKeys<PrivacyCostQualityOptions>({
+  capture: true,
+  hashKey: true,
+  hashAttributes: true,
+  prices: true,
+  evaluators: true,
+  evaluationSampleRate: true,
+  evaluationTimeoutMs: true,
+  segment: true,
+});
 
 const EVALUATOR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const CAPTURE_KNOWN = optionKeys<CaptureOptions>({ content: true, maxLength: true, sampleRate: true, redact: true });
+const REDACT_KNOWN = optionKeys<RedactOptions>({ patterns: true, fn: true });
+const REDACT_PATTERN_KNOWN = optionKeys<RedactPattern>({ pattern: true, replacement: true });
+const PRICE_KNOWN = optionKeys<ModelPrice>({ input: true, output: true, cachedInput: true, cacheWrite: true, reasoning: true });
+const EVALUATOR_KNOWN = optionKeys<Evaluator>({ name: true, evaluate: true });
+const SEGMENT_KNOWN = optionKeys<SegmentOptions>({ by: true, minSamples: true, alpha: true });
 
 export function resolvePrivacyCostQuality(o: PrivacyCostQualityOptions): ResolvedPrivacyCostQuality {
   return {
@@ -115,17 +121,14 @@ export function resolvePrivacyCostQuality(o: PrivacyCostQualityOptions): Resolve
 function resolveCapture(capture: CaptureOptions | undefined): ResolvedCapture | undefined {
   if (capture === undefined) return undefined;
   if (!isPlainObject(capture)) fail('capture', 'an object such as { content: true }', capture);
-  for (const key of Object.keys(capture)) {
-    if (!['content', 'maxLength', 'sampleRate', 'redact'].includes(key)) {
-      throw new TypeError(`createMonitor: unknown option "capture.${key}" (known: content, maxLength, sampleRate, redact)`);
-    }
-  }
+  checkKeys('createMonitor', capture, CAPTURE_KNOWN, 'capture.');
   if (capture.content !== undefined && typeof capture.content !== 'boolean') fail('capture.content', 'a boolean', capture.content);
   const maxLength = integer('capture.maxLength', capture.maxLength, 16, 1_000_000, 4096);
   const sampleRate = rate('capture.sampleRate', capture.sampleRate, 1);
   const redact = capture.redact;
   if (redact !== undefined) {
     if (!isPlainObject(redact)) fail('capture.redact', 'an object { patterns?, fn? }', redact);
+    checkKeys('createMonitor', redact, REDACT_KNOWN, 'capture.redact.');
     if (redact.fn !== undefined && typeof redact.fn !== 'function') fail('capture.redact.fn', 'a function (text) => text', redact.fn);
     if (redact.patterns !== undefined) {
       if (!Array.isArray(redact.patterns)) fail('capture.redact.patterns', 'an array of RegExp or { pattern, replacement? }', redact.patterns);
@@ -133,6 +136,7 @@ function resolveCapture(capture: CaptureOptions | undefined): ResolvedCapture | 
         const name = `capture.redact.patterns[${i}]`;
         if (p instanceof RegExp) return;
         if (!isPlainObject(p) || !((p as any).pattern instanceof RegExp)) fail(name, 'a RegExp or { pattern: RegExp, replacement? }', p);
+        checkKeys('createMonitor', p, REDACT_PATTERN_KNOWN, `${name}.`);
         if ((p as any).replacement !== undefined && typeof (p as any).replacement !== 'string') fail(`${name}.replacement`, 'a string', (p as any).replacement);
       });
     }
@@ -168,10 +172,8 @@ function resolvePrices(prices: Record<string, ModelPrice> | undefined): Record<s
     }
     const name = `prices["${key}"]`;
     if (!isPlainObject(price)) fail(name, 'an object { input, output, cachedInput?, cacheWrite?, reasoning? }', price);
+    checkKeys('createMonitor', price, PRICE_KNOWN, `${name}.`);
     for (const field of Object.keys(price)) {
-      if (!['input', 'output', 'cachedInput', 'cacheWrite', 'reasoning'].includes(field)) {
-        throw new TypeError(`createMonitor: unknown option "${name}.${field}" (known: input, output, cachedInput, cacheWrite, reasoning)`);
-      }
       const value = (price as any)[field];
       if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) fail(`${name}.${field}`, 'a number of US dollars per million tokens, 0 or more', value);
     }
@@ -197,6 +199,8 @@ function resolveEvaluators(evaluators: EvaluatorOption[] | undefined): Evaluator
     } else if (typeof e === 'function') {
       evaluator = { name: e.name, evaluate: e };
     } else if (isPlainObject(e) && typeof (e as Evaluator).evaluate === 'function') {
+      // A literal is only { name, evaluate }; an instance of the app's class keeps its own fields.
+      if (isObjectLiteral(e)) checkKeys('createMonitor', e, EVALUATOR_KNOWN, `${option}.`);
       evaluator = e as Evaluator;
     } else fail(option, 'a built-in name, an evaluator { name, evaluate } or a named function', e);
     if (typeof evaluator.name !== 'string' || !EVALUATOR_NAME.test(evaluator.name)) {
@@ -213,6 +217,7 @@ function resolveSegment(segment: PrivacyCostQualityOptions['segment']): Resolved
   if (segment === undefined) return undefined;
   const options: SegmentOptions = typeof segment === 'string' || typeof segment === 'function' ? { by: segment } : segment;
   if (!isPlainObject(options)) fail('segment', 'an attribute name, a function (record) => string, or { by, minSamples?, alpha? }', segment);
+  checkKeys('createMonitor', options, SEGMENT_KNOWN, 'segment.');
   const by = options.by;
   let attribute: string;
   let of: (record: CallRecord) => string | undefined;

@@ -10,6 +10,7 @@
  */
 import type { Registry } from 'prom-client';
 import { Counter, Histogram } from '../lib/metrics.js';
+import { releaseMetrics } from '../lib/released-metrics.js';
 import type { CallRecord } from '../record.js';
 import { ATTR, LABEL, QUALITY_LABEL, QUALITY_METRIC, QUALITY_SCORE_BUCKETS } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
@@ -128,6 +129,11 @@ export class QualitySink implements Sink {
     private readonly fault: (component: string, error: unknown) => void,
   ) {
     this.metrics = registry === undefined ? undefined : createMetrics(registry);
+  }
+
+  /** The monitor shut down: its metrics stay scraped until a new monitor on the registry takes them over. */
+  shutdown(): void {
+    if (this.metrics !== undefined) releaseMetrics(Object.values(this.metrics));
   }
 
   /** Receive every quality figure (evaluated call, feedback, ground truth) as it arrives. */

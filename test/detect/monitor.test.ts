@@ -145,7 +145,7 @@ describe('detectors in the monitor', () => {
     monitor.observe('quality_score', 5, { route: '/chat', team: 'a' });
     expect(anomalies).toHaveLength(1);
     expect(() => monitor.observe('Bad Name', 1)).toThrow(TypeError);
-    expect(() => monitor.observe('x', '1' as never)).toThrow(/value must be a number/);
+    expect(() => monitor.observe('x', '1' as never)).toThrow(/value must be a finite number/);
     expect(() => monitor.observe('x', 1, { a: 1 as never })).toThrow(/label "a" must be a string/);
   });
 

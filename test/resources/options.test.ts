@@ -24,7 +24,9 @@ describe('option "resources"', () => {
       [{ gpu: true }, 'createMonitor: option "resources.gpu" must be "auto" or false, got true'],
       [{ gpu: 'nvidia' }, 'createMonitor: option "resources.gpu" must be "auto" or false, got "nvidia"'],
       [{ eventLoop: 1 }, 'createMonitor: option "resources.eventLoop" must be a boolean, got 1'],
-      [{ intervalMS: 1000 }, 'createMonitor: unknown option "resources.intervalMS" (known: intervalMs, gpu, eventLoop)'],
+      [{ intervalMS: 1000 }, 'createMonitor: unknown option "resources.intervalMS" (did you mean "resources.intervalMs"?)'],
+      [{ cpu: true }, 'createMonitor: unknown option "resources.cpu" (did you mean "resources.gpu"?)'],
+      [{ samples: 3 }, 'createMonitor: unknown option "resources.samples" (known: intervalMs, gpu, eventLoop)'],
     ];
     for (const [value, message] of bad) {
       expect(() => resolveOptions({ resources: value as never }), JSON.stringify(value)).toThrow(new TypeError(message));

@@ -148,6 +148,42 @@ describe('Prometheus exposition', () => {
     expect(() => createMonitor({ registry })).toThrow(/option "registry"/);
   });
 
+  it('lets a new monitor take the registry over after shutdown (a beforeEach), and still refuses a second live one', async () => {
+    const registry = new Registry();
+    const families = async () => [...(await registry.metrics()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    let first: string[] | undefined;
+    for (let round = 0; round < 3; round++) {
+      monitor = createMonitor({ registry });
+      // Every family: calls, quality, detectors, resources, and the Express request metrics made on demand.
+      monitor.express();
+      await traffic(monitor);
+      const names = await families();
+      expect(new Set(names).size).toBe(names.length);
+      if (first === undefined) first = names;
+      else expect(names.sort()).toEqual([...first].sort());
+      // Counts start again with each monitor.
+      expect(valueOf(await registry.metrics(), 'llm_vitals_calls_total', { ...ok, outcome: 'completed' })).toBe(3);
+      expect(() => createMonitor({ registry })).toThrow(/createMonitor: option "registry" could not take the llm-vitals .*; use one monitor per registry/);
+      await monitor.shutdown();
+      // What the monitor counted is still scraped until a new one takes the names over.
+      expect(valueOf(await registry.metrics(), 'llm_vitals_calls_total', { ...ok, outcome: 'completed' })).toBe(3);
+    }
+    expect(first).toEqual(expect.arrayContaining(['llm_vitals_calls_total', 'llm_vitals_anomalies_total', 'llm_vitals_request_llm_calls']));
+  });
+
+  it('lets a new monitor take an OpenMetrics registry over after shutdown', async () => {
+    const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    monitor = createMonitor({ registry: registry as unknown as Registry, resources: false });
+    await traffic(monitor);
+    // Rendering renames counters in place (`llm_vitals_calls`): they must still be found by the name they were registered under.
+    expect(await registry.metrics()).toContain('# TYPE llm_vitals_calls counter');
+    await monitor.shutdown();
+    monitor = createMonitor({ registry: registry as unknown as Registry, resources: false });
+    await traffic(monitor);
+    expect(await registry.metrics()).toContain('llm_vitals_calls_total{');
+  });
+
   it('serves the exposition from metricsHandler() with the Prometheus content type', async () => {
     monitor = createMonitor();
     await traffic(monitor);
