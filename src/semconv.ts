@@ -59,12 +59,13 @@ export const TOKEN_TYPE = { input: 'input', output: 'output' } as const;
  * Bucket boundaries, as the conventions give them (explicit bucket boundaries advice).
  * - operation.duration and time_to_first_chunk: seconds, doubling from 10 ms.
  * - token.usage: tokens, powers of 4.
- * - time_per_output_chunk: seconds, the boundaries the conventions give for per-token/chunk timing.
+ * - time_per_output_chunk: seconds, the same doubling boundaries from 10 ms to 81.92 s that the
+ *   conventions give it (a stalled stream's minute-long gap lands in a bucket, not in +Inf).
  */
 export const BUCKETS = {
   duration: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
   timeToFirstChunk: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
-  timePerOutputChunk: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5],
+  timePerOutputChunk: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
   tokenUsage: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
   /** Our own: output tokens per second of one call, from a slow local model to a fast hosted one. */
   outputTokensPerSecond: [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000],
@@ -152,6 +153,32 @@ export const OWN_METRIC = {
     help: 'Faults inside the monitor (never shown to the app), by component.',
   },
 } as const;
+
+/**
+ * The monitor's parts that report faults (`llm_vitals_internal_errors_total{component}`): their series
+ * exist at 0 from the start, so `increase()` in an alert sees the first fault. A sink of the app's own
+ * reports under its `name`, whose series appears with its first fault.
+ */
+export const FAULT_COMPONENTS = [
+  'instrument',
+  'track',
+  'tokenizer',
+  'cost',
+  'capture',
+  'hash',
+  'segment',
+  'quality',
+  'evaluator',
+  'express',
+  'listener',
+  'prometheus',
+  'resources',
+  'detectors',
+  'snapshot',
+  'events',
+  'otel_traces',
+  'otel_metrics',
+] as const;
 
 /** The value that label values past the cardinality limit fold into. */
 export const OVERFLOW_VALUE = 'other';

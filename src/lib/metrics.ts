@@ -134,6 +134,8 @@ export class Histogram extends Metric<HistogramSeries> {
   async get() {
     const values: MetricValue[] = [];
     for (const { labels, series } of this.all) {
+      // A histogram series exists only once it has an observation: no empty series for what never happened.
+      if (series.count === 0) continue;
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cumulative += series.counts[i];

@@ -9,7 +9,19 @@
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram, type CounterSeries, type GaugeSeries, type HistogramSeries, type Labels } from '../lib/metrics.js';
 import type { CallRecord, TokenCount } from '../record.js';
-import { BUCKETS, GENAI_METRIC, LABEL, OWN_METRIC } from '../semconv.js';
+import { BUCKETS, FAULT_COMPONENTS, GENAI_METRIC, LABEL, OWN_METRIC } from '../semconv.js';
+
+/** The labels the cardinality guard folds on the monitor's own metrics (request attributes add their own keys). */
+const GUARDED_LABELS = [
+  LABEL.operationName,
+  LABEL.providerName,
+  LABEL.requestModel,
+  LABEL.responseModel,
+  LABEL.httpRoute,
+  LABEL.httpRequestMethod,
+  'segment',
+  'feedback_label',
+];
 import { Tree3 } from '../lib/tree3.js';
 import { releaseMetrics } from '../lib/released-metrics.js';
 import type { MetricLabels, Sink } from './sink.js';
@@ -129,6 +141,10 @@ export class PrometheusSink implements Sink {
   constructor(registry: Registry) {
     this.registry = registry;
     this.metrics = createMetrics(registry);
+    // Counters the shipped alerts read with increase() exist at 0 before their first event, for
+    // every value their label can take, so the first fault or overflow is an increase, not a birth.
+    for (const component of FAULT_COMPONENTS) this.faultSeries(component);
+    for (const label of GUARDED_LABELS) this.overflowSeries(label);
   }
 
   callStarted(_record: CallRecord, labels: MetricLabels): void {
@@ -182,16 +198,24 @@ export class PrometheusSink implements Sink {
 
   /** Count a value folded by the cardinality guard. */
   labelOverflow(label: string): void {
-    let series = this.overflow.get(label);
-    if (series === undefined) this.overflow.set(label, (series = this.metrics.labelOverflow.series({ [LABEL.label]: label })));
-    series.inc();
+    this.overflowSeries(label).inc();
   }
 
   /** Count a fault inside the monitor. */
   internalError(component: string): void {
+    this.faultSeries(component).inc();
+  }
+
+  private overflowSeries(label: string): CounterSeries {
+    let series = this.overflow.get(label);
+    if (series === undefined) this.overflow.set(label, (series = this.metrics.labelOverflow.series({ [LABEL.label]: label })));
+    return series;
+  }
+
+  private faultSeries(component: string): CounterSeries {
     let series = this.faults.get(component);
     if (series === undefined) this.faults.set(component, (series = this.metrics.internalErrors.series({ [LABEL.component]: component })));
-    series.inc();
+    return series;
   }
 
   /** The monitor shut down: its metrics stay scraped until a new monitor on the registry takes them over. */

@@ -262,7 +262,7 @@ describe("the SDK's own retries", () => {
     const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 1 }));
     const { CALL_SIGNALS } = await import('../../src/detect/signals.js');
     const rateLimit = CALL_SIGNALS.find((s) => s.name === 'rate_limit_rate')!;
-    monitor.on('call', (r) => seen.push(rateLimit.read(r) as number));
+    monitor.on('call', (r) => seen.push(rateLimit.read!(r) as number));
     openaiServer.enqueue({ status: 429, body: errorBody(429), headers: { 'retry-after-ms': '1' } }, {});
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
     await monitor.flush?.();
