@@ -23,7 +23,7 @@ import { reported } from '../tokens/usage.js';
 import type { InstrumentContext } from './openai.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import { isAsyncIterable, OUTPUT, tapStream, type ChunkKind } from './stream.js';
-import { describeValue } from '../lib/option-error.js';
+import { checkKeys, describeValue, optionKeys } from '../lib/option-error.js';
 
 /** Token counts a `readUsage` callback read from a result or a chunk. Each is marked `reported`. */
 export interface TrackUsage {
@@ -51,7 +51,7 @@ export interface TrackOptions {
   readModel?: (value: any) => string | null | undefined;
 }
 
-const KNOWN = new Set(['provider', 'operation', 'model', 'readUsage', 'readModel']);
+const KNOWN = optionKeys<TrackOptions>({ provider: true, operation: true, model: true, readUsage: true, readModel: true });
 
 /** Validate the arguments of `track`. Throws a TypeError naming the first bad one. */
 export function resolveTrackOptions(fn: unknown, options: TrackOptions | undefined): TrackOptions {
@@ -59,9 +59,7 @@ export function resolveTrackOptions(fn: unknown, options: TrackOptions | undefin
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`track: options must be an object with provider, operation and model, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`track: unknown option "${key}" (known: ${[...KNOWN].join(', ')})`);
-  }
+  checkKeys('track', options, KNOWN);
   for (const key of ['provider', 'operation', 'model'] as const) {
     const value = options[key];
     if (typeof value !== 'string' || value === '') throw new TypeError(`track: option "${key}" must be a non-empty string, got ${describeValue(value)}`);

@@ -362,6 +362,6 @@ describe('track: the function itself', () => {
     expect(() => t.monitor.track(fn, { provider: 'x', model: 'm' } as any)).toThrow(/option "operation" must be a non-empty string, got undefined/);
     expect(() => t.monitor.track(fn, { ...options, model: 3 as any })).toThrow(/option "model" must be a non-empty string, got 3/);
     expect(() => t.monitor.track(fn, { ...options, readUsage: 'usage' as any })).toThrow(/option "readUsage" must be a function/);
-    expect(() => t.monitor.track(fn, { ...options, readModle: () => 'x' } as any)).toThrow(/unknown option "readModle"/);
+    expect(() => t.monitor.track(fn, { ...options, readModle: () => 'x' } as any)).toThrow(/unknown option "readModle" \(did you mean "readModel"\?\)/);
   });
 });
