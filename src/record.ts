@@ -417,9 +417,9 @@ export class Call {
       }
       // An SDK's abort error is an abort, not a failure.
       if (record.errorType === 'aborted') outcome = 'aborted';
-      // The SDK itself threw on a chunk it could not take (openai v7 on `choices: [null]`): the
-      // provider's data was malformed.
-      else if (record.errorType === 'unknown' && record.streaming && this.reading && (error instanceof TypeError || error instanceof SyntaxError)) {
+      // The SDK itself threw on a chunk or body it could not take (openai v7 on `choices: [null]`, on
+      // a Responses body whose `output` is not a list): the provider's data was malformed.
+      else if (record.errorType === 'unknown' && this.reading && (error instanceof TypeError || error instanceof SyntaxError)) {
         record.errorType = 'invalid_response';
       }
     }

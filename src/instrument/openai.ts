@@ -148,9 +148,10 @@ function chunkChoices(call: Call, chunk: any): any[] | ChunkKind {
   if (usage != null) readCompletionUsage(record, usage);
   else if (usage === null && call.hideUsageChunk) delete chunk.usage;
   const choices = chunk.choices;
-  // Only an array of choices is read: `choices: 0` or `"x"` from a broken server is shown, never taken for a kind.
-  if (!Array.isArray(choices)) return choices == null && call.hideUsageChunk && usage != null ? HIDE : META;
-  if (choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
+  // Only a non-empty array of choices is output to read. A chunk without one that carries the usage the
+  // monitor itself asked for is that usage chunk, whatever the `choices` a broken server put on it
+  // (`0`, `"x"`): hidden, as the app would not have received it; any other such chunk is shown.
+  if (!Array.isArray(choices) || choices.length === 0) return call.hideUsageChunk && usage != null ? HIDE : META;
   return choices;
 }
 
