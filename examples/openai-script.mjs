@@ -39,8 +39,9 @@ const stream = await openai.chat.completions.create({
 for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
 process.stdout.write('\n');
 
-// shutdown() waits for pending work (token counting for the stream, which reported no usage).
-await monitor.shutdown();
+// flush() waits until every call that has ended has reached the listeners, the snapshot and the
+// metrics (here, the token counting for the stream, which reported no usage).
+await monitor.flush();
 
 const { calls, groups } = monitor.snapshot();
 for (const g of groups) {
@@ -53,3 +54,5 @@ console.log(`${calls} calls in total. The same figures in Prometheus form:`);
 for (const line of (await monitor.metrics()).split('\n')) {
   if (line.startsWith('llm_vitals_calls_total') || line.startsWith('llm_vitals_tokens_total')) console.log(line);
 }
+
+await monitor.shutdown();

@@ -103,7 +103,22 @@ export interface Monitor {
   observe(signal: string, value: number, labels?: Record<string, string>): void;
   /** Make what every signal does now its baseline: detectors learn again; drift references become the current windows. */
   rebaseline(): void;
-  /** Stop timers, flush pending records, detach from wrapped clients. Idempotent. */
+  /**
+   * Resolves once every call that had ended when `flush()` was called has reached every sink: token
+   * counts estimated, capture and evaluations done, the `call` listeners, `snapshot()`, Prometheus and
+   * the detectors updated, OTel spans ended and GenAI metrics recorded on the app's SDK (exporting
+   * them is the SDK's: its `forceFlush()`), and the app's own sinks' `flush()` awaited. Calls still
+   * open are not waited for (`shutdown()` does that), nor, necessarily, calls that end meanwhile.
+   * Resolves at once when nothing is pending; the monitor stays attached. Never rejects: a sink that
+   * fails is reported on `on('error')`.
+   */
+  flush(): Promise<void>;
+  /**
+   * Stop recording (calls made from now on pass straight through), wait for the calls still open
+   * (streams being read, requests in flight) to end, up to `shutdownTimeoutMs` (calls still open then
+   * are not waited for), flush what is pending, shut the sinks down (OTel spans ended, so an SDK
+   * shutdown after it exports them), stop the timers, detach. Returns the same promise every time.
+   */
   shutdown(): Promise<void>;
   /** The prom-client Registry the metrics live on. */
   readonly registry: Registry;
@@ -127,6 +142,14 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   private readonly wrapped = new WeakMap<object, object>();
   private readonly proxies = new WeakSet<object>();
   private stopping: Promise<void> | undefined;
+  /** Calls started and not yet ended: `shutdown()` waits for them, up to `shutdownTimeoutMs`. */
+  private openCalls = 0;
+  /** Set while `shutdown()` waits for open calls: called when the last one ends. */
+  private noCallOpen: (() => void) | undefined;
+  /** Ended calls held on their way to the sinks (token estimation, capture, evaluation). */
+  private readonly held = new Set<Call>();
+  /** Each waiting `flush()`, with the held calls it waits for (those there were when it was called). */
+  private flushes: { calls: Set<Call>; resolve: () => void }[] = [];
   /** The resource sampler (option `resources`); undefined when it is off. */
   private readonly resources: ResourceSampling | undefined;
   /** Anomaly and drift detection (option `detect`); undefined when it is off. */
@@ -173,7 +196,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
       this.sinks.push(prometheus);
     }
     this.snapshots = new SnapshotSink(options.serviceName, guard, options.snapshot.samples, options.snapshot.rateWindowSeconds);
-    this.sinks.push(this.snapshots, new EventsSink(this.listeners));
+    this.sinks.push(this.snapshots);
     // Cost, quality, feedback and segments; the enricher fills those record fields before any sink runs.
     const segment = options.segment;
     const segments = segment === undefined ? undefined : new SegmentTracker(segment.attribute, segment.minSamples, segment.alpha);
@@ -194,8 +217,13 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     const detectors = this.detectors;
     if (detectors !== undefined && this.resources !== undefined) this.listeners.on('resources', (sample) => detectors.resourceSample(sample));
     this.estimator = new Estimator((call) => this.publish(call), this.fault);
+    // Feedback arrives after its call was published: the detectors watch it in the call's label sets.
+    if (detectors !== undefined) this.quality.onSignal((signal) => detectors.quality(signal.source, signal.score, signal, signal.time));
     // The app's own sinks (option `sinks`) come after the built-in ones, isolated like them.
     for (const sink of options.sinks) this.sinks.push(sink);
+    // The app's listeners last: the record they get is final, its call is in the snapshot and known
+    // to `feedback()`, its span is queued, and what they do (observe, feedback) changes no sink's view of it.
+    this.sinks.push(new EventsSink(this.listeners));
   }
 
   /**
@@ -236,6 +264,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   // ---- CallSink: the record's way out ----
 
   started(call: Call): void {
+    this.openCalls++;
     const record = call.record;
     const guard = this.guard;
     // The cardinality guard runs once per call, here; a folded value is counted once, here.
@@ -261,6 +290,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   }
 
   ended(call: Call): void {
+    if (--this.openCalls === 0 && this.noCallOpen !== undefined) this.noCallOpen();
     const record = call.record;
     // The call is over for the app now, even if its record is published later (after token
     // estimation or evaluation): in-flight counts drop here.
@@ -279,13 +309,20 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     const status = record.httpStatus;
     const answered = record.outcome === 'completed' || record.chunks > 0 || (record.outcome !== 'failed' && status !== undefined && status < 400);
     if (this.options.tokens.estimate && answered && !call.raw && call.pending !== undefined && needsEstimate(record)) {
+      this.held.add(call);
       this.estimator.enqueue(call);
     } else this.publish(call);
   }
 
   private publish(call: Call): void {
     // Segment and cost now; a call sampled for content capture or evaluation comes back here later.
-    if (this.enricher.hold(call)) return;
+    if (this.enricher.hold(call)) {
+      this.held.add(call);
+      return;
+    }
+    // No longer held. A flush() waiting for it resumes on a microtask, so after the sinks below have
+    // the record; and whatever happens below, no flush() waits for it forever.
+    if (this.held.size > 0 && this.held.delete(call) && this.flushes.length > 0) this.released(call);
     call.pending = undefined;
     const record = call.record;
     setThroughput(record);
@@ -301,6 +338,39 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     }
     // Not keyed on record.context: hashing may have dropped it, and the request must still see its call end.
     if (this.requests !== undefined) this.requests.callPublished(call);
+  }
+
+  /** A held call reached the sinks: the flushes that waited for it as their last one resolve. */
+  private released(call: Call): void {
+    const flushes = this.flushes;
+    for (let i = flushes.length - 1; i >= 0; i--) {
+      const waiting = flushes[i];
+      if (waiting.calls.delete(call) && waiting.calls.size === 0) {
+        flushes.splice(i, 1);
+        waiting.resolve();
+      }
+    }
+  }
+
+  /** Resolve once every call held now has reached the sinks. */
+  private heldPublished(): Promise<void> {
+    if (this.held.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushes.push({ calls: new Set(this.held), resolve }));
+  }
+
+  /** Resolve once no call is open, or after `shutdownTimeoutMs` (a timer that keeps the process up until then). */
+  private openCallsEnded(): Promise<void> {
+    const ms = this.options.shutdownTimeoutMs;
+    if (this.openCalls === 0 || ms === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.noCallOpen = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.noCallOpen = done;
+    });
   }
 
   // ---- Public API ----
@@ -417,14 +487,28 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     }
   }
 
+  async flush(): Promise<void> {
+    await this.heldPublished();
+    for (const sink of this.sinks) {
+      if (sink.flush === undefined) continue;
+      try {
+        await sink.flush();
+      } catch (error) {
+        this.fault(sink.name, error);
+      }
+    }
+  }
+
   shutdown(): Promise<void> {
     if (this.stopping === undefined) {
       this.active = false;
       // Synchronously: nvidia-smi is killed and the timers cleared even if the app does not await.
       this.resources?.stop();
       this.stopping = (async () => {
-        await this.estimator.flush();
-        await this.enricher.flush();
+        // The calls still open first (streams the app is reading, requests in flight): their records,
+        // spans among them, must reach the sinks before the sinks shut down.
+        await this.openCallsEnded();
+        await this.heldPublished();
         await this.requests?.shutdown();
         for (const sink of this.sinks) {
           try {

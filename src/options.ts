@@ -54,9 +54,9 @@ export interface MonitorOptions extends PrivacyCostQualityOptions {
   snapshot?: SnapshotOptions;
   /**
    * Your own sinks, each called with every finished record after the built-in ones (`callEnded`;
-   * optional `callStarted` and `shutdown`). Each runs isolated: one that throws is counted in
-   * `llm_vitals_internal_errors_total{component=<its name>}`, reported on `monitor.on('error')`, and
-   * never keeps the app or the other sinks from the record.
+   * optional `callStarted`, `callFinished`, `flush` and `shutdown`). Each runs isolated: one that
+   * throws is counted in `llm_vitals_internal_errors_total{component=<its name>}`, reported on
+   * `monitor.on('error')`, and never keeps the app or the other sinks from the record.
    */
   sinks?: Sink[];
   /**
@@ -78,6 +78,12 @@ export interface MonitorOptions extends PrivacyCostQualityOptions {
    * `DetectOptions`; `false` turns it off.
    */
   detect?: boolean | DetectOptions;
+  /**
+   * Milliseconds `monitor.shutdown()` waits for the calls still open (streams being read, requests in
+   * flight) to end before it shuts the sinks down, so their records and spans get out. Calls still
+   * open then are not waited for. Default 5000; 0 does not wait.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 export interface WrapOptions {
@@ -96,6 +102,7 @@ export interface ResolvedOptions extends ResolvedPrivacyCostQuality {
   otel: ResolvedOtelOptions;
   resources: Required<ResourceOptions> | false;
   detect: ResolvedDetectOptions | false;
+  shutdownTimeoutMs: number;
 }
 
 const KNOWN = [
@@ -110,12 +117,13 @@ const KNOWN = [
     otel: true,
     resources: true,
     detect: true,
+    shutdownTimeoutMs: true,
   }),
   ...PRIVACY_COST_QUALITY_KEYS,
 ];
 const TOKENS_KNOWN = optionKeys<TokenOptions>({ estimate: true, includeStreamUsage: true });
 const SNAPSHOT_KNOWN = optionKeys<SnapshotOptions>({ samples: true, rateWindowSeconds: true });
-const SINK_KNOWN = optionKeys<Sink>({ name: true, callStarted: true, callFinished: true, callEnded: true, shutdown: true });
+const SINK_KNOWN = optionKeys<Sink>({ name: true, callStarted: true, callFinished: true, callEnded: true, flush: true, shutdown: true });
 const WRAP_KNOWN = optionKeys<WrapOptions>({ provider: true });
 /**
  * Most distinct values one label keeps. Each kept value is a series of every metric that has the
@@ -123,6 +131,8 @@ const WRAP_KNOWN = optionKeys<WrapOptions>({ provider: true });
  * already more series than one Prometheus target should expose; past it the guard guards nothing.
  */
 export const MAX_LABEL_VALUES = 100_000;
+/** The longest delay `setTimeout` takes: 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Validate options and fill defaults. Throws a TypeError naming the first bad option. */
 export function resolveOptions(options: MonitorOptions | undefined): ResolvedOptions {
@@ -148,6 +158,11 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
   checkKeys('createMonitor', snapshot, SNAPSHOT_KNOWN, 'snapshot.');
   checkInteger(fail, 'snapshot.samples', snapshot.samples, 16, 1 << 20);
   checkInteger(fail, 'snapshot.rateWindowSeconds', snapshot.rateWindowSeconds, 1, 3600);
+  // Up to the longest delay a Node timer takes (a longer one fires at once).
+  const timeout = o.shutdownTimeoutMs;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0 && timeout <= MAX_TIMER_MS)) {
+    fail('shutdownTimeoutMs', `a number from 0 to ${MAX_TIMER_MS} (milliseconds)`, timeout);
+  }
   if (o.sinks !== undefined && !Array.isArray(o.sinks)) fail('sinks', 'an array of sinks', o.sinks);
   const sinks = o.sinks ?? [];
   for (let i = 0; i < sinks.length; i++) {
@@ -158,7 +173,7 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     // class instance's own fields are its state.
     if (isObjectLiteral(sink)) checkKeys('createMonitor', sink, SINK_KNOWN, `sinks[${i}].`);
     if (typeof sink.callEnded !== 'function') fail(`sinks[${i}].callEnded`, 'a function', sink.callEnded);
-    for (const hook of ['callStarted', 'callFinished', 'shutdown']) {
+    for (const hook of ['callStarted', 'callFinished', 'flush', 'shutdown']) {
       if (sink[hook] !== undefined && typeof sink[hook] !== 'function') fail(`sinks[${i}].${hook}`, 'a function', sink[hook]);
     }
   }
@@ -173,6 +188,7 @@ export function resolveOptions(options: MonitorOptions | undefined): ResolvedOpt
     otel: resolveOtelOptions(o.otel),
     resources: resolveResourceOptions(o.resources),
     detect: resolveDetectOptions(o.detect),
+    shutdownTimeoutMs: timeout ?? 5000,
     ...resolvePrivacyCostQuality(o),
   };
 }

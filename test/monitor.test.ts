@@ -29,6 +29,10 @@ describe('createMonitor options', () => {
     ['tokens.includeStreamUsage', { tokens: { includeStreamUsage: 'no' } }, /option "tokens.includeStreamUsage"/],
     ['snapshot.samples', { snapshot: { samples: 3 } }, /option "snapshot.samples" must be an integer from 16/],
     ['snapshot.rateWindowSeconds', { snapshot: { rateWindowSeconds: 0 } }, /option "snapshot.rateWindowSeconds"/],
+    ['shutdownTimeoutMs negative', { shutdownTimeoutMs: -1 }, /option "shutdownTimeoutMs" must be a number from 0 to 2147483647 \(milliseconds\), got -1/],
+    ['shutdownTimeoutMs NaN', { shutdownTimeoutMs: NaN }, /option "shutdownTimeoutMs" must be .*, got NaN/],
+    ['shutdownTimeoutMs Infinity', { shutdownTimeoutMs: Infinity }, /option "shutdownTimeoutMs" must be .*, got Infinity/],
+    ['shutdownTimeoutMs string', { shutdownTimeoutMs: '5000' }, /option "shutdownTimeoutMs" must be .*, got "5000"/],
   ];
   for (const [name, options, message] of cases) {
     it(`rejects a bad ${name} with a TypeError that names it`, () => {
@@ -67,7 +71,9 @@ describe('snapshot', () => {
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch(() => undefined);
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).catch(() => undefined);
     await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
-    const records = await rec.waitFor(7);
+    await monitor.flush();
+    const records = rec.records;
+    expect(records).toHaveLength(7);
 
     const snap = monitor.snapshot();
     expect(snap.service).toBe('chat-api');
@@ -105,7 +111,7 @@ describe('events', () => {
     monitor.on('error', (e) => faults.push(e));
     const res = await monitor.wrap(newClient()).chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(res.choices[0].message.content).toBe(DEFAULT_TEXT);
-    await until(() => seen.length === 1);
+    await monitor.flush();
     expect(seen).toEqual(['completed']);
     expect(faults).toHaveLength(1);
     expect(faults[0]).toBeInstanceOf(MonitorError);
@@ -115,6 +121,15 @@ describe('events', () => {
     expect(monitor.snapshot().internalErrors).toEqual({ listener: 1 });
   });
 
+  it('runs the listeners after every built-in sink: the record is final, its call in the snapshot and known to feedback', async () => {
+    monitor = createMonitor({ resources: false });
+    const seen: { feedback: boolean; calls: number }[] = [];
+    monitor.on('call', (r) => seen.push({ feedback: monitor.feedback(r.id, { score: 1 }), calls: monitor.snapshot().calls }));
+    await monitor.wrap(newClient()).chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await monitor.flush();
+    expect(seen).toEqual([{ feedback: true, calls: 1 }]);
+  });
+
   it('stops calling a listener removed with off()', async () => {
     monitor = createMonitor();
     let calls = 0;
@@ -122,11 +137,102 @@ describe('events', () => {
     monitor.on('call', listener);
     const openai = monitor.wrap(newClient());
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    await until(() => calls === 1);
+    await monitor.flush();
+    expect(calls).toBe(1);
     monitor.off('call', listener);
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    await new Promise((r) => setTimeout(r, 50));
+    await monitor.flush();
     expect(calls).toBe(1);
+  });
+});
+
+describe('flush', () => {
+  it('resolves once every call that has ended has reached the listeners and the snapshot, tokenizer included', async () => {
+    monitor = createMonitor({ resources: false });
+    const rec = recorder(monitor);
+    const openai = monitor.wrap(newClient());
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    // A stream without usage: its tokens are counted by the tokenizer (loaded on first use) after it ends.
+    for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }));
+    await monitor.flush();
+    expect(rec.records.map((r) => r.streaming)).toEqual([false, true]);
+    expect(rec.records[1].outputTokens).toEqual({ count: expect.any(Number), source: 'estimated' });
+    expect(monitor.snapshot().calls).toBe(2);
+  });
+
+  it('waits for the evaluations of the calls that had ended when it was called, not for later ones', async () => {
+    const gates: ((pass: boolean) => void)[] = [];
+    monitor = createMonitor({
+      resources: false,
+      evaluationTimeoutMs: 60_000,
+      evaluators: [{ name: 'gated', evaluate: () => new Promise<boolean>((resolve) => gates.push(resolve)) }],
+    });
+    const rec = recorder(monitor);
+    const openai = monitor.wrap(newClient());
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    let flushed = false;
+    const flush = monitor.flush().then(() => (flushed = true));
+    // A call that ends while flush() waits, and whose evaluation never finishes before the test says so.
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await until(() => gates.length === 2);
+    expect(flushed).toBe(false);
+    gates[0](true);
+    await flush;
+    expect(rec.records).toHaveLength(1);
+    expect(rec.records[0].quality).toEqual({ score: 1, evaluations: { gated: 'pass' } });
+    gates[1](false);
+    await monitor.flush();
+    expect(rec.records.map((r) => r.quality?.evaluations.gated)).toEqual(['pass', 'fail']);
+  });
+
+  it('resolves at once when nothing is pending, does not wait for calls still open, and leaves the monitor attached', async () => {
+    monitor = createMonitor({ resources: false });
+    const rec = recorder(monitor);
+    const openai = monitor.wrap(newClient());
+    const resolvedBeforeNextTurn = async () => {
+      let done = false;
+      const flushed = monitor.flush().then(() => (done = true));
+      await new Promise((r) => setImmediate(r));
+      await flushed;
+      return done;
+    };
+    expect(await resolvedBeforeNextTurn()).toBe(true);
+    server.enqueue({ chunks: chatChunks(DEFAULT_TEXT_PIECES, { usage: { prompt_tokens: 3, completion_tokens: 5 } }) });
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+    // The stream is open (not read yet): flush() has no ended call to wait for.
+    expect(await resolvedBeforeNextTurn()).toBe(true);
+    expect(rec.records).toHaveLength(0);
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe(DEFAULT_TEXT);
+    await monitor.flush();
+    expect(rec.records).toHaveLength(1);
+    // Still attached: the next call is recorded too.
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await monitor.flush();
+    expect(rec.records).toHaveLength(2);
+  });
+
+  it('waits for a sink of the app that has its own flush', async () => {
+    const flushed: string[] = [];
+    const pending: string[] = [];
+    monitor = createMonitor({
+      resources: false,
+      sinks: [
+        {
+          name: 'batched',
+          callEnded: (record) => void pending.push(record.id),
+          flush: async () => {
+            await new Promise((r) => setTimeout(r, 20));
+            flushed.push(...pending.splice(0));
+          },
+        },
+      ],
+    });
+    const openai = monitor.wrap(newClient());
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await monitor.flush();
+    expect(flushed).toHaveLength(1);
   });
 });
 
@@ -146,7 +252,7 @@ describe('shutdown', () => {
     const before = rec.records.length;
     const res = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(res.choices[0].message.content).toBe(DEFAULT_TEXT);
-    await rec.settle();
+    await monitor.flush();
     expect(rec.records.length).toBe(before);
   });
 
@@ -161,7 +267,7 @@ describe('shutdown', () => {
   });
 });
 
-/** Records reach listeners on a later turn (after estimation and evaluation): wait for them. */
+/** Poll for something the monitor does on a later turn that flush() would wait past (an evaluator being called). */
 async function until(condition: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {

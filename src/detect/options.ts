@@ -4,7 +4,7 @@
  */
 import { resolveDetectorOptions, type Direction } from './detector.js';
 import { resolveDriftOptions, type DriftOptions } from './drift.js';
-import { CALL_SIGNALS, RESOURCE_SIGNALS } from './signals.js';
+import { CALL_SIGNALS, QUALITY_SIGNALS, RESOURCE_SIGNALS } from './signals.js';
 import { checkInteger, checkKeys, optionFailure, optionKeys, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('createMonitor');
@@ -73,7 +73,7 @@ const KNOWN = optionKeys<DetectOptions>({
   signals: true,
 });
 const SIGNAL_KNOWN = optionKeys<SignalOptions>({ scale: true, logOffset: true, direction: true, drift: true });
-const BUILT_IN = new Set([...CALL_SIGNALS, ...RESOURCE_SIGNALS].map((s) => s.name));
+const BUILT_IN = new Set([...CALL_SIGNALS, ...RESOURCE_SIGNALS, ...QUALITY_SIGNALS].map((s) => s.name));
 
 /** Validate the `detect` option: `false` turns detection off; `true`, undefined or an object turn it on. */
 export function resolveDetectOptions(value: boolean | DetectOptions | undefined): ResolvedDetectOptions | false {

@@ -10,8 +10,9 @@
  * - categorical: a drift monitor on the mix of values (the finish reasons).
  *
  * To add a signal from a record field, add a row. Signals that do not come from a call record (a
- * quality score computed later, the app's own measurements) go through `monitor.observe(signal,
- * value, labels)`; `RESOURCE_SIGNALS` are fed from the resource sampler's samples.
+ * quality score the app computes later, its own measurements) go through `monitor.observe(signal,
+ * value, labels)`; `RESOURCE_SIGNALS` are fed from the resource sampler's samples, `QUALITY_SIGNALS`
+ * from `monitor.feedback`.
  */
 import type { CallRecord } from '../record.js';
 import type { Direction } from './detector.js';
@@ -214,6 +215,30 @@ export const RESOURCE_SIGNALS: readonly SignalSpec[] = [
     description: 'GPU memory in use, per GPU (sample.gpus[i].memoryUsedBytes).',
     scale: 'linear',
     direction: 'up',
+    drift: false,
+  },
+];
+
+/**
+ * Signals fed from quality figures that arrive after the call was published (`monitor.feedback`), one
+ * observation per figure, in the label sets of the call it is about (provider and request model, and
+ * its route). Watched as rates: feedback is mostly thumbs up or down (1 or 0), on which a numeric
+ * detector sees every thumbs-down as an outlier. The evaluators' scores are on the record already
+ * (`quality` above).
+ */
+export const QUALITY_SIGNALS: readonly SignalSpec[] = [
+  {
+    name: 'negative_feedback_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether a feedback score (monitor.feedback(id, { score })) was below 0.5 (a thumbs-down).',
+    drift: false,
+  },
+  {
+    name: 'incorrect_rate',
+    kind: 'rate',
+    unit: '1',
+    description: 'Whether ground truth (monitor.feedback(id, { expected, actual })) found the answer wrong.',
     drift: false,
   },
 ];

@@ -2,7 +2,8 @@
  * The detector sink: feeds each finished record's signals (signals.ts) to one detector and one drift
  * monitor per signal and label set — provider and request model, and the route as well when the
  * record has one — sets `record.alerts` on the call that tripped an alert (the sinks after this one,
- * OTel spans among them, see it), and reports alerts as `anomaly` and `drift` events and as the
+ * OTel spans among them, see it), watches the feedback that arrives later in the same label sets
+ * (`quality`), and reports alerts as `anomaly` and `drift` events and as the
  * `llm_vitals_anomalies_total`, `llm_vitals_anomaly_score` and `llm_vitals_drift_score` metrics.
  *
  * Per call it costs a few map lookups and, per signal the call has a value for, one detector update
@@ -21,7 +22,7 @@ import { ANOMALY_SCORE, type AlertReason, type DetectorState, type StreamingDete
 import { CategoricalDrift, NumericDrift, type DriftResult, type DriftState } from './drift.js';
 import type { ResolvedDetectOptions } from './options.js';
 import { RateDetector } from './rate.js';
-import { CALL_SIGNALS, customSignal, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
+import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
 
 /** Labels of a watched signal: `provider`, `model` and `route` for calls; the app's own for `observe`. */
 export type SignalLabels = Record<string, string>;
@@ -187,6 +188,12 @@ function keyOf(labels: SignalLabels): string {
 
 const OVERFLOW_LABELS: SignalLabels = Object.freeze({ provider: 'other', model: 'other' });
 
+/** An alert onto the record of the call that tripped it (its own array, made on its first alert). */
+function addAlert(record: CallRecord, alert: AlertSummary): void {
+  if (record.alerts === undefined) record.alerts = [alert];
+  else record.alerts.push(alert);
+}
+
 /** Throw a TypeError for a malformed `monitor.observe(signal, value, labels)`, whether detection is on or off. */
 export function checkObservation(signal: unknown, value: unknown, labels: unknown): void {
   if (typeof signal !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(signal)) {
@@ -213,8 +220,8 @@ export class DetectorSink implements Sink {
   /** provider → model → route → group, so a call finds its group without building a key. */
   private readonly byCall = new Map<string, Map<string, Map<string, Group>>>();
   private readonly callSignals: readonly SignalSpec[];
-  private readonly resourceSpecs = new Map(RESOURCE_SIGNALS.map((s) => [s.name, s]));
-  private alerts: AlertSummary[] | undefined;
+  /** The built-in signals not read from a call record (resource samples, feedback), by name. */
+  private readonly tableSpecs = new Map([...RESOURCE_SIGNALS, ...QUALITY_SIGNALS].map((s) => [s.name, s]));
 
   constructor(context: DetectorSinkContext) {
     this.context = context;
@@ -228,14 +235,11 @@ export class DetectorSink implements Sink {
     const provider = labels?.provider ?? record.provider;
     const model = labels?.requestModel ?? record.requestModel ?? '';
     const time = record.startTime + record.duration;
-    this.alerts = undefined;
+    // Alerts go straight onto this record, never through state of the sink's own: an anomaly listener
+    // may call `observe()` (or end another call) while this one is being fed.
     this.feedCall(this.callGroup(provider, model, ''), record, time);
     const route = record.context?.[ATTR.httpRoute];
     if (this.options.perRoute && route !== undefined && route !== '') this.feedCall(this.callGroup(provider, model, route), record, time);
-    if (this.alerts !== undefined) {
-      record.alerts = record.alerts === undefined ? this.alerts : [...record.alerts, ...this.alerts];
-      this.alerts = undefined;
-    }
   }
 
   /** `monitor.observe(signal, value, labels)`: one value of the app's own signal (or a built-in one). */
@@ -244,19 +248,37 @@ export class DetectorSink implements Sink {
     const group = this.group(labels === undefined ? {} : { ...labels });
     let watch = group.others.get(signal);
     if (watch === undefined) {
-      const builtIn = CALL_SIGNALS.find((s) => s.name === signal && s.kind !== 'categorical') ?? this.resourceSpecs.get(signal);
+      const builtIn = CALL_SIGNALS.find((s) => s.name === signal && s.kind !== 'categorical') ?? this.tableSpecs.get(signal);
       const custom = this.options.signals[signal];
       const spec: SignalSpec = builtIn !== undefined ? { ...builtIn, ...custom } : { ...customSignal(signal), ...custom };
       watch = new Watch(spec, group, this.options);
       group.others.set(signal, watch);
     }
     try {
-      this.alerts = undefined;
       this.feed(watch, value, time, undefined);
     } catch (error) {
       this.context.fault(this.name, error);
     }
-    this.alerts = undefined;
+  }
+
+  /**
+   * A quality figure that arrived after its call was published (`monitor.feedback`), watched in the
+   * call's label sets (provider and request model, and its route) as the call's own signals are: a
+   * feedback score below 0.5 (the evaluators' pass mark) is an event of `negative_feedback_rate`, a
+   * wrong answer one of `incorrect_rate`. The evaluators' scores are left out: they reach the
+   * detectors on the record (`quality`).
+   */
+  quality(source: 'evaluators' | 'feedback' | 'ground_truth', score: number, labels: { provider: string; model: string; route?: string }, time = Date.now()): void {
+    const signal = source === 'feedback' ? 'negative_feedback_rate' : source === 'ground_truth' ? 'incorrect_rate' : undefined;
+    if (signal === undefined || this.options.ignore.has(signal)) return;
+    const value = score < 0.5 ? 1 : 0;
+    try {
+      const { provider, model, route } = labels;
+      this.observeTable(this.callGroup(provider, model, ''), signal, value, time);
+      if (this.options.perRoute && route !== undefined && route !== '') this.observeTable(this.callGroup(provider, model, route), signal, value, time);
+    } catch (error) {
+      this.context.fault(this.name, error);
+    }
   }
 
   /** A resource sample: event-loop delay, and GPU memory per GPU. */
@@ -319,34 +341,35 @@ export class DetectorSink implements Sink {
         const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options));
         for (let c = 0; c < categories.length; c++) {
           const result = (watch.drift as CategoricalDrift).update(categories[c]);
-          if (result !== undefined) this.drifted(watch, result, time, record.id);
+          if (result !== undefined) this.drifted(watch, result, time, record);
         }
         continue;
       }
       const value = spec.read!(record);
       if (value === undefined || value - value !== 0) continue;
       const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options));
-      this.feed(watch, value, time, record.id);
+      this.feed(watch, value, time, record);
     }
   }
 
-  private feed(watch: Watch, value: number, time: number, recordId: string | undefined): void {
+  /** One value of a watched signal; `record`: the call it came from, which gets the alerts it trips. */
+  private feed(watch: Watch, value: number, time: number, record: CallRecord | undefined): void {
     const detector = watch.detector;
     if (detector !== undefined) {
       const result = detector.update(value, time);
-      if (result.anomaly) this.anomalous(watch, value, result.score, time, recordId);
+      if (result.anomaly) this.anomalous(watch, value, result.score, time, record);
     }
     const drift = watch.drift;
     if (drift !== undefined && drift instanceof NumericDrift) {
       const result = drift.update(watch.working(value));
-      if (result !== undefined) this.drifted(watch, result, time, recordId);
+      if (result !== undefined) this.drifted(watch, result, time, record);
     }
   }
 
-  private anomalous(watch: Watch, value: number, score: number, time: number, recordId: string | undefined): void {
+  private anomalous(watch: Watch, value: number, score: number, time: number, record: CallRecord | undefined): void {
     const detector = watch.detector!;
     const reason = detector.lastReason;
-    (this.alerts ??= []).push({ kind: 'anomaly', signal: watch.spec.name, score, threshold: ANOMALY_SCORE, value });
+    if (record !== undefined) addAlert(record, { kind: 'anomaly', signal: watch.spec.name, score, threshold: ANOMALY_SCORE, value });
     if (this.metrics !== undefined) watch.anomalyCounter(this.metrics, reason).inc();
     const options = this.options;
     this.context.emit('anomaly', {
@@ -360,11 +383,11 @@ export class DetectorSink implements Sink {
       reason,
       windows: { warmup: options.warmup, memory: options.memory, cooldown: options.cooldown },
       time,
-      recordId,
+      recordId: record?.id,
     });
   }
 
-  private drifted(watch: Watch, result: DriftResult, time: number, recordId: string | undefined): void {
+  private drifted(watch: Watch, result: DriftResult, time: number, record: CallRecord | undefined): void {
     watch.lastDrift = result;
     if (!result.drifted) {
       watch.drifting = false;
@@ -373,7 +396,7 @@ export class DetectorSink implements Sink {
     // One event per drift episode: the next comes after a comparison that found none.
     if (watch.drifting) return;
     watch.drifting = true;
-    (this.alerts ??= []).push({ kind: 'drift', signal: watch.spec.name, score: result.score, threshold: 0.5 });
+    if (record !== undefined) addAlert(record, { kind: 'drift', signal: watch.spec.name, score: result.score, threshold: 0.5 });
     const numeric = typeof result.current === 'number';
     this.context.emit('drift', {
       kind: 'drift',
@@ -389,19 +412,22 @@ export class DetectorSink implements Sink {
       statistics: result.statistics,
       windows: { reference: result.referenceSize, current: result.currentSize, every: (this.options.drift as { every: number }).every },
       time,
-      recordId,
+      recordId: record?.id,
     });
   }
 
   private observeResource(signal: string, value: number, labels: SignalLabels, time: number): void {
-    const group = this.group(labels);
+    this.observeTable(this.group(labels), signal, value, time);
+  }
+
+  /** One value of a signal of `tableSpecs`, in one label set. */
+  private observeTable(group: Group, signal: string, value: number, time: number): void {
     let watch = group.others.get(signal);
     if (watch === undefined) {
-      watch = new Watch(this.resourceSpecs.get(signal)!, group, this.options);
+      watch = new Watch(this.tableSpecs.get(signal)!, group, this.options);
       group.others.set(signal, watch);
     }
     this.feed(watch, value, time, undefined);
-    this.alerts = undefined;
   }
 
   private callGroup(provider: string, model: string, route: string): Group {

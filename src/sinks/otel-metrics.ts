@@ -106,16 +106,23 @@ export class OtelMetricsSink implements Sink {
     this.queue.push(record, labels);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setImmediate(this.drain);
     }
   }
 
-  /** Observe what is queued now, so `monitor.shutdown()` followed by the app's SDK shutdown exports it. */
-  shutdown(): void {
-    this.flush();
+  /**
+   * Observe what is queued now, rather than on the next turn, so `monitor.flush()` or
+   * `monitor.shutdown()` followed by the app's SDK flush or shutdown exports it.
+   */
+  flush(): void {
+    this.drain();
   }
 
-  private readonly flush = (): void => {
+  shutdown(): void {
+    this.drain();
+  }
+
+  private readonly drain = (): void => {
     this.scheduled = false;
     const queue = this.queue;
     if (queue.length === 0) return;

@@ -88,20 +88,27 @@ export class OtelTraceSink implements Sink {
     this.enqueue(pending);
   }
 
-  /** Start and end what is queued now: `monitor.shutdown()` leaves no ended call without its span. */
+  /**
+   * Start and end what is queued now, rather than on the next turn: after `monitor.flush()` or
+   * `monitor.shutdown()` no ended call is without its ended span (which the SDK's processor has then).
+   */
+  flush(): void {
+    this.drain();
+  }
+
   shutdown(): void {
-    this.flush();
+    this.drain();
   }
 
   private enqueue(pending: PendingSpan): void {
     this.queue.push(pending);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setImmediate(this.drain);
     }
   }
 
-  private readonly flush = (): void => {
+  private readonly drain = (): void => {
     this.scheduled = false;
     const queue = this.queue;
     if (queue.length === 0) return;

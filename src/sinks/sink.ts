@@ -28,6 +28,12 @@ export interface Sink {
   callFinished?(record: CallRecord, labels: MetricLabels): void;
   /** A call's record is complete and final. */
   callEnded(record: CallRecord, labels: MetricLabels): void;
+  /**
+   * Hand on now what this sink holds back from the records it was given (a batch, work deferred to a
+   * later turn), without stopping. `monitor.flush()` awaits it, after every ended call has reached
+   * `callEnded`.
+   */
+  flush?(): void | Promise<void>;
   /** Stop timers and flush. */
   shutdown?(): void | Promise<void>;
 }

@@ -85,6 +85,74 @@ describe('the detector sink', () => {
     expect(detectors.snapshot().groups[1].signals.latency.anomaly!.observations).toBe(100);
   });
 
+  it('keeps the alerts of the call being published when an anomaly listener calls observe()', () => {
+    const g = normal(3);
+    let detectors!: DetectorSink;
+    const seen: AnomalyEvent[] = [];
+    const resolved = resolveDetectOptions({ warmup: 20 });
+    if (resolved === false) throw new Error('unreachable');
+    detectors = new DetectorSink({
+      options: resolved,
+      registry: undefined,
+      emit: (event: 'anomaly' | 'drift', payload: any) => {
+        if (event !== 'anomaly') return;
+        seen.push(payload);
+        // The app reacts to the alert with a measurement of its own, as the README suggests.
+        detectors.observe('queue_depth', 3, undefined);
+      },
+      fault: (_c, e) => {
+        throw e;
+      },
+    });
+    for (let i = 0; i < 100; i++) detectors.callEnded(record({ id: `r${i}`, duration: 200 * Math.exp(0.1 * g()), context: { 'http.route': '/chat' } }));
+    const slow = record({ id: 'slow', duration: 2000, context: { 'http.route': '/chat' } });
+    detectors.callEnded(slow);
+    const fromSlow = seen.filter((e) => e.recordId === 'slow');
+    expect(fromSlow.length).toBeGreaterThanOrEqual(2);
+    expect(slow.alerts).toHaveLength(fromSlow.length);
+    expect(slow.alerts!.filter((a) => a.signal === 'latency')).toHaveLength(2);
+  });
+
+  it('gives each call its own alerts: a later call never shares or clears an earlier one\'s', () => {
+    const g = normal(4);
+    const { detectors } = sink();
+    for (let i = 0; i < 100; i++) detectors.callEnded(record({ id: `r${i}`, duration: 200 * Math.exp(0.1 * g()) }));
+    const slow = record({ id: 'slow', duration: 2000 });
+    detectors.callEnded(slow);
+    const alerts = slow.alerts!.slice();
+    expect(alerts.length).toBeGreaterThan(0);
+    detectors.callEnded(record({ id: 'next', duration: 3000 }));
+    detectors.observe('latency', 5000, { provider: 'openai', model: 'gpt-4o-mini' });
+    expect(slow.alerts).toEqual(alerts);
+  });
+
+  it('watches feedback scores and ground truth that arrive after the call, as rates', () => {
+    const { detectors, anomalies } = sink();
+    const labels = { provider: 'openai', model: 'gpt-4o-mini', route: '/chat' };
+    for (let i = 0; i < 200; i++) detectors.quality('feedback', i % 10 === 0 ? 0 : 1, labels, i);
+    for (let i = 0; i < 50; i++) detectors.quality('ground_truth', 1, labels, i);
+    // The evaluators' scores are on the record (signal `quality`): not fed twice.
+    detectors.quality('evaluators', 0, labels, 0);
+    expect(anomalies).toEqual([]);
+    for (let i = 0; i < 30; i++) detectors.quality('feedback', 0.2, labels, 300 + i);
+    const groups = detectors.snapshot().groups;
+    expect(groups.map((g) => g.labels)).toEqual([
+      { provider: 'openai', model: 'gpt-4o-mini' },
+      { provider: 'openai', model: 'gpt-4o-mini', route: '/chat' },
+    ]);
+    expect(groups[0].signals.negative_feedback_rate.anomaly!.observations).toBe(230);
+    expect(groups[1].signals.incorrect_rate.anomaly!.observations).toBe(50);
+    expect(groups[0].signals.quality).toBeUndefined();
+    expect(anomalies.filter((e) => e.signal === 'negative_feedback_rate').map((e) => e.reason)).toContain('rate');
+  });
+
+  it('leaves feedback out of the detectors when its signal is ignored', () => {
+    const { detectors } = sink({ ignore: ['negative_feedback_rate'] });
+    detectors.quality('feedback', 0, { provider: 'openai', model: 'gpt-4o-mini' }, 0);
+    detectors.quality('ground_truth', 0, { provider: 'openai', model: 'gpt-4o-mini' }, 0);
+    expect(Object.keys(detectors.snapshot().groups[0].signals)).toEqual(['incorrect_rate']);
+  });
+
   it('keeps the routes together with perRoute: false', () => {
     const { detectors } = sink({ perRoute: false });
     detectors.callEnded(record({ context: { 'http.route': '/chat' } }));

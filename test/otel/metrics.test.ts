@@ -43,9 +43,13 @@ function meterSdk() {
   const provider = new MeterProvider({ readers: [reader] });
   return {
     provider,
-    /** The metrics as exported now, by name. */
+    /** The metrics as exported after the deferred observations have run, by name. */
     async collect(): Promise<Map<string, MetricData>> {
       await settle();
+      return this.collectNow();
+    },
+    /** The metrics as exported now, without letting a turn pass first (after `monitor.flush()`). */
+    async collectNow(): Promise<Map<string, MetricData>> {
       await reader.forceFlush();
       const latest = exporter.getMetrics().at(-1);
       const out = new Map<string, MetricData>();
@@ -93,6 +97,16 @@ function expectedCounts(boundaries: readonly number[], values: number[]): number
 }
 
 describe('GenAI client histograms through the OTel meter', () => {
+  it('has recorded every call that had ended once monitor.flush() resolves', async () => {
+    fresh();
+    await openai().chat.completions.create({ model: 'gpt-4o-mini', messages });
+    for await (const _ of await openai().chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }));
+    await monitor.flush();
+    const all = await sdk.collectNow();
+    const duration = histogramOf(all, 'gen_ai.client.operation.duration');
+    expect(duration.dataPoints.reduce((n, p) => n + p.value.count, 0)).toBe(2);
+  });
+
   it('records duration and token usage with the conventions’ attributes and bucket boundaries', async () => {
     fresh();
     await openai().chat.completions.create({ model: 'gpt-4o-mini', messages });

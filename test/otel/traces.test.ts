@@ -48,6 +48,17 @@ function openai() {
 const allText = (attributes: Attributes) => JSON.stringify(Object.values(attributes));
 
 describe('a span per call', () => {
+  it('has ended the span of every call that had ended once monitor.flush() resolves', async () => {
+    fresh();
+    await openai().chat.completions.create({ model: 'gpt-4o-mini', messages });
+    // A stream without usage: its span ends after the tokenizer has counted it.
+    for await (const _ of await openai().chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }));
+    await monitor.flush();
+    await tracing.provider.forceFlush();
+    const spans = tracing.exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'llm-vitals');
+    expect(spans.map((s) => s.attributes['llm_vitals.usage.output_tokens.source'])).toEqual(['reported', 'estimated']);
+  });
+
   it('names a CLIENT span after the operation and model and carries every request and response attribute', async () => {
     fresh();
     await openai().chat.completions.create({
@@ -339,8 +350,12 @@ describe('trace context', () => {
     });
     // Outside the handler: a root span.
     await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
+    await monitor.flush();
     const spans = await waitForSpans(tracing.exporter, 3);
-    const [chat, streamed, embeddings] = spans;
+    // Found by what they are, not by the order they ended in (the stream's waits for the tokenizer).
+    const chat = spans.find((s) => s.name === 'chat gpt-4o-mini' && s.attributes['gen_ai.request.stream'] === undefined)!;
+    const streamed = spans.find((s) => s.attributes['gen_ai.request.stream'] === true)!;
+    const embeddings = spans.find((s) => s.name.startsWith('embeddings'))!;
     for (const child of [chat, streamed]) {
       expect(child.spanContext().traceId).toBe(parent.traceId);
       expect(child.parentSpanContext?.spanId).toBe(parent.spanId);

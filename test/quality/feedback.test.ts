@@ -3,7 +3,7 @@
  * ground truth in `llm_vitals_quality_score` (real exposition), the snapshot, and the quality signals.
  */
 import { describe, expect, it } from 'vitest';
-import type { CallRecord } from '../../src/index.js';
+import type { AnomalyEvent, CallRecord } from '../../src/index.js';
 import { LabelGuard } from '../../src/lib/label-guard.js';
 import { correct, RecentCalls } from '../../src/quality/feedback.js';
 import { QualitySink, type QualitySignal } from '../../src/sinks/quality.js';
@@ -17,7 +17,9 @@ async function call(responseId: string, content = 'ok'): Promise<CallRecord> {
   const before = t.rec.records.length;
   t.server.enqueue({ body: chatCompletion({ id: responseId, content }) });
   await t.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'classify' }] });
-  return (await t.rec.waitFor(before + 1)).at(-1)!;
+  await t.monitor.flush();
+  expect(t.rec.records).toHaveLength(before + 1);
+  return t.rec.records.at(-1)!;
 }
 
 const labels = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini' };
@@ -55,6 +57,34 @@ describe('monitor.feedback', () => {
     const text = await t.monitor.metrics();
     expect(valueOf(text, 'llm_vitals_quality_score_sum', { ...labels, source: 'ground_truth' })).toBe(3);
     expect(valueOf(text, 'llm_vitals_quality_score_count', { ...labels, source: 'ground_truth' })).toBe(4);
+  });
+
+  it('knows a call by the time the on("call") listeners see it, as the README shows', async () => {
+    t.fresh();
+    const answers: boolean[] = [];
+    t.monitor.on('call', (r) => answers.push(t.monitor.feedback(r.id, { score: 1, label: 'auto' })));
+    await call('chatcmpl-listener');
+    await t.monitor.flush();
+    expect(answers).toEqual([true]);
+    expect(t.monitor.snapshot().quality![0].feedback).toEqual({ count: 1, meanScore: 1, labels: { auto: 1 } });
+  });
+
+  it('sends feedback scores and ground truth to the detectors, in the call\'s provider and model', async () => {
+    t.fresh({ detect: { warmup: 20 } });
+    const anomalies: AnomalyEvent[] = [];
+    t.monitor.on('anomaly', (e) => anomalies.push(e));
+    const records: CallRecord[] = [];
+    for (let i = 0; i < 3; i++) records.push(await call(`chatcmpl-d${i}`));
+    // 200 ratings, one in ten negative, then users start to dislike the answers.
+    for (let i = 0; i < 200; i++) t.monitor.feedback(records[i % 3].id, { score: i % 10 === 0 ? 0 : 1 });
+    for (let i = 0; i < 100; i++) t.monitor.feedback(records[0].id, { expected: 'spam', actual: 'spam' });
+    expect(anomalies).toEqual([]);
+    for (let i = 0; i < 40; i++) t.monitor.feedback(records[1].id, { score: i % 3 === 0 ? 1 : 0.25 });
+    const group = t.monitor.snapshot().detectors!.groups.find((g) => g.labels.provider === 'openai' && g.labels.model === 'gpt-4o-mini' && g.labels.route === undefined)!;
+    expect(group.signals.negative_feedback_rate.anomaly!.observations).toBe(240);
+    expect(group.signals.incorrect_rate.anomaly!.observations).toBe(100);
+    expect(anomalies.map((e) => e.signal)).toContain('negative_feedback_rate');
+    expect(anomalies.find((e) => e.signal === 'negative_feedback_rate')!.labels).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
   });
 
   it('refuses feedback for an id it does not know (false), and malformed feedback (TypeError)', async () => {
