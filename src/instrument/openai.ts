@@ -155,6 +155,18 @@ function chunkChoices(call: Call, chunk: any): any[] | ChunkKind {
   return choices;
 }
 
+/** After the record ended: remove the monitor's `usage: null`, and say whether this is its usage chunk. */
+function hiddenAfterEnd(call: Call, chunk: any): boolean {
+  if (chunk === null || typeof chunk !== 'object') return false;
+  const usage = chunk.usage;
+  if (usage === null) {
+    delete chunk.usage;
+    return false;
+  }
+  const choices = chunk.choices;
+  return usage !== undefined && (!Array.isArray(choices) || choices.length === 0);
+}
+
 /** A chat choice's output: its message text and tool-call arguments. */
 function readChatChoice(call: Call, choice: any): void {
   const message = choice?.message;
@@ -203,6 +215,7 @@ export const chatReader: ResponseReader = {
   done(call) {
     noteIfMissing(call.record);
   },
+  hiddenAfterEnd,
 };
 
 export const completionReader: ResponseReader = {
@@ -227,6 +240,7 @@ export const completionReader: ResponseReader = {
   done(call) {
     noteIfMissing(call.record);
   },
+  hiddenAfterEnd,
 };
 
 export const embeddingsReader: ResponseReader = {

@@ -27,6 +27,12 @@ export interface ChunkReader {
   chunk(call: Call, chunk: any): ChunkKind;
   /** Called once when the stream is exhausted, before the record ends. */
   done?(call: Call): void;
+  /**
+   * After the record has ended (and been published, so it is never written to again): is this chunk
+   * one the monitor itself asked for and must still hide? Also undoes the monitor's own changes the
+   * app would otherwise see (`usage: null` added to every chunk).
+   */
+  hiddenAfterEnd?(call: Call, chunk: any): boolean;
 }
 
 /** Report a fault inside the monitor (never thrown into the app). */
@@ -90,7 +96,12 @@ class TappedIterator<T> implements AsyncIterator<T> {
       }
       return result;
     }
-    if (call.ended) return result;
+    if (call.ended) {
+      // The app may read on after the record ended (ended by an abort, a shutdown): what the monitor
+      // asked for stays hidden, and the record is not touched.
+      if (call.hideUsageChunk && this.reader.hiddenAfterEnd?.(call, result.value) === true) return this.next();
+      return result;
+    }
     // Timed at the chunk's arrival from the network when the transport was observed.
     const arrivedAt = call.arrivalOf(performance.now());
     let kind: ChunkKind = OUTPUT;
