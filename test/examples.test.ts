@@ -17,7 +17,7 @@ import express from 'express';
 import OpenAI from 'openai';
 import { build } from 'tsup';
 import { createMonitor } from '../src/index.js';
-import { LABEL, RESOURCE_LABEL, RESOURCE_METRIC } from '../src/semconv.js';
+import { DETECT_LABEL, LABEL, QUALITY_LABEL, RESOURCE_LABEL, RESOURCE_METRIC } from '../src/semconv.js';
 import { chatChunks, chatCompletion, startOpenAIServer, DEFAULT_TEXT, type OpenAITestServer } from './support/openai-server.js';
 import { valueOf } from './support/exposition.js';
 
@@ -383,23 +383,58 @@ describe('examples/prometheus and examples/grafana', () => {
       const exported = new Set([...(await monitor.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1]));
       for (const metric of Object.values(RESOURCE_METRIC)) if (metric.prom !== undefined) exported.add(metric.prom);
       // Names with the metric prefixes that are not label names (gen_ai_request_model, hw_id, ...) are metric names.
+      // Recorded series (`level:metric:operations`, two colons) are left out here and checked against the
+      // rules that record them below.
+      const RECORDED = /\b[a-z_]+:[a-z_0-9]+:[a-z_0-9]+\b/g;
       const labels = new Set<string>([...Object.values(LABEL), ...Object.values(RESOURCE_LABEL)]);
       const named = (text: string) =>
         new Set(
-          [...text.matchAll(/\b((?:llm_vitals|gen_ai|process|nodejs|system|hw)_[a-z_0-9]+?)(?:_bucket|_count|_sum)?\b/g)]
+          [...text.replace(RECORDED, ' ').matchAll(/\b((?:llm_vitals|gen_ai|process|nodejs|system|hw)_[a-z_0-9]+?)(?:_bucket|_count|_sum)?\b/g)]
             .map((m) => m[1])
             .filter((name) => !labels.has(name)),
         );
-      const rules = named(readFileSync(join(ROOT, 'examples/prometheus/alerts.yml'), 'utf8'));
+      const rulesText = readFileSync(join(ROOT, 'examples/prometheus/alerts.yml'), 'utf8');
+      const rules = named(rulesText);
       const dashboard = JSON.parse(readFileSync(join(ROOT, 'examples/grafana/llm-vitals.json'), 'utf8'));
-      const exprs = JSON.stringify(dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr)).concat(
-        dashboard.templating.list.map((v: any) => v.definition ?? ''),
-      ));
+      const targets = dashboard.panels.flatMap((p: any) => p.targets ?? []);
+      const exprs = JSON.stringify(targets.map((t: any) => t.expr).concat(dashboard.templating.list.map((v: any) => v.definition ?? '')));
       const panels = named(exprs);
       expect(rules.size).toBeGreaterThanOrEqual(5);
       expect(panels.size).toBeGreaterThanOrEqual(10);
       expect([...rules].filter((name) => !exported.has(name))).toEqual([]);
       expect([...panels].filter((name) => !exported.has(name))).toEqual([]);
+
+      // Every recorded series the alerts and the dashboard read has a rule that records it, and every
+      // recording rule is read by an alert, another rule or the dashboard.
+      const recordLine = /^\s*- record: (\S+)$/gm;
+      const recorded = new Set([...rulesText.matchAll(recordLine)].map((m) => m[1]));
+      const rulesCode = rulesText.replace(/^\s*#.*$/gm, '').replace(recordLine, '');
+      const read = new Set([...(rulesCode + exprs).matchAll(RECORDED)].map((m) => m[0]));
+      expect(recorded.size).toBeGreaterThanOrEqual(8);
+      expect([...read].filter((name) => !recorded.has(name))).toEqual([]);
+      expect([...recorded].filter((name) => !read.has(name))).toEqual([]);
+
+      // Every label named (matchers, groupings, `$labels.x` in annotations, `{{x}}` in legends) is one the
+      // monitor exports, one Prometheus adds (job, instance, le) or the quantile the rules add.
+      const known = new Set<string>([
+        ...labels,
+        ...Object.values(DETECT_LABEL),
+        ...Object.values(QUALITY_LABEL),
+        'job',
+        'instance',
+        'le',
+        'quantile',
+      ]);
+      const labelsNamed = (text: string) => [
+        ...[...text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*\\?"/g)].map((m) => m[1]),
+        ...[...text.matchAll(/(?<![.\w])(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(',').map((l) => l.trim())),
+        ...[...text.matchAll(/\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)/g)].map((m) => m[1]),
+        ...[...text.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)].map((m) => m[1]),
+      ];
+      const legends = targets.map((t: any) => t.legendFormat ?? '').join('\n');
+      const labelNames = [...labelsNamed(rulesText), ...labelsNamed(exprs), ...labelsNamed(legends)].filter((l) => l !== '');
+      expect(labelNames.length).toBeGreaterThan(50);
+      expect([...new Set(labelNames)].filter((l) => !known.has(l))).toEqual([]);
     } finally {
       server.closeAllConnections();
       server.close();

@@ -244,7 +244,7 @@ describe('a real Prometheus scraping the monitor', () => {
     expect(await scalar('sum(llm_vitals_request_llm_tokens_sum{http_route="/chat/:model", gen_ai_token_type="output"})')).toBe(output);
   });
 
-  it('loads the example alert rules and evaluates every one of them without error', async () => {
+  it('loads the example recording and alert rules and evaluates every one of them without error', async () => {
     const deadline = Date.now() + 5000;
     let rules: { name: string; health: string; lastError?: string }[] = [];
     while (Date.now() < deadline) {
@@ -253,7 +253,9 @@ describe('a real Prometheus scraping the monitor', () => {
       if (rules.length > 0 && rules.every((r) => r.health !== 'unknown')) break;
       await sleep(200);
     }
-    const names = readFileSync(ALERTS, 'utf8').match(/^\s*- alert: (\S+)/gm)!.map((l) => l.split('alert:')[1].trim());
+    const names = readFileSync(ALERTS, 'utf8')
+      .match(/^\s*- (?:alert|record): (\S+)/gm)!
+      .map((l) => l.split(/(?:alert|record):/)[1].trim());
     expect(rules.map((r) => r.name).sort()).toEqual([...names].sort());
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
   });
@@ -263,10 +265,34 @@ describe('a real Prometheus scraping the monitor', () => {
     const panels: any[] = dashboard.panels.flatMap((p: any) => (p.type === 'row' ? (p.panels ?? []) : [p]));
     const targets = panels.flatMap((p) => (p.targets ?? []).map((t: any) => ({ panel: p.title as string, expr: t.expr as string })));
     expect(targets.length).toBeGreaterThan(10);
+    // The panels over calls, tokens and requests show data from the calls above (estimated tokens: none
+    // here, all were reported). Detector, cost, resource and health panels depend on what else happened.
+    const mustShow = [
+      'Calls per second by outcome',
+      'Error ratio by type',
+      'Error ratio by model',
+      'In-flight calls',
+      'Latency p50 / p95 / p99',
+      'Time to first chunk p50 / p95',
+      'Output tokens per second by model',
+      'Time per output chunk p50 / p95',
+      'Output tokens per second per call, p50',
+      'Tokens per second by type',
+      'Tokens per call p95 by type',
+      'LLM calls per request by route',
+      'Tokens per request by route',
+      'LLM share of request time by route',
+    ];
     // rate() needs two samples of a series in its window: wait until every llm-vitals series has them.
     for (const metric of ['llm_vitals_calls_total', 'gen_ai_client_operation_duration_seconds_count', 'llm_vitals_request_llm_calls_count']) {
       expect(await eventually(`min(count_over_time(${metric}[1m])) >= bool 2`, 1)).toBe(1);
     }
+    // The call panels read recorded series (examples/prometheus/alerts.yml, evaluated every second here):
+    // wait for the first evaluation that had two samples of the raw series.
+    const mustShowRecorded = new Set(
+      targets.filter((t) => mustShow.includes(t.panel)).flatMap((t) => t.expr.match(/\b[a-z_]+:[a-z_0-9]+:[a-z_0-9]+\b/g) ?? []),
+    );
+    for (const recorded of mustShowRecorded) expect(await eventually(`count(${recorded}) > bool 0`, 1), recorded).toBe(1);
     const failures: string[] = [];
     const empty: string[] = [];
     for (const { panel, expr } of targets) {
@@ -281,23 +307,6 @@ describe('a real Prometheus scraping the monitor', () => {
       else if (body.data!.result.length === 0) empty.push(panel);
     }
     expect(failures).toEqual([]);
-    // The panels over calls, tokens and requests show data from the calls above (estimated tokens: none
-    // here, all were reported). Detector, cost, resource and health panels depend on what else happened.
-    const mustShow = [
-      'Calls per second by outcome',
-      'Error ratio by type',
-      'In-flight calls',
-      'Latency p50 / p95 / p99',
-      'Time to first chunk p50 / p95',
-      'Latency p95 by model',
-      'Time per output chunk p50 / p95',
-      'Output tokens per second per call, p50',
-      'Tokens per second by type',
-      'Tokens per call p95 by type',
-      'LLM calls per request by route',
-      'Tokens per request by route',
-      'LLM share of request time by route',
-    ];
     expect(mustShow.filter((title) => !panels.some((p) => p.title === title))).toEqual([]);
     expect(mustShow.filter((title) => empty.includes(title))).toEqual([]);
   });
