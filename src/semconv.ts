@@ -183,6 +183,13 @@ export const FAULT_COMPONENTS = [
 /** The value that label values past the cardinality limit fold into. */
 export const OVERFLOW_VALUE = 'other';
 
+/**
+ * Names the cardinality guard bounds besides label values, as `llm_vitals_label_overflow_total{label}`
+ * names them: the app's own `monitor.observe()` signal names (past the cap, folded into `other`) and
+ * the keys the Express middleware's `attributes` returns (past the cap, dropped).
+ */
+export const GUARDED_NAME = { signal: 'signal', attributeKey: 'attribute_key' } as const;
+
 // ---- OpenTelemetry spans and metrics (sinks/otel-traces.ts, sinks/otel-metrics.ts) -------------
 
 /**
@@ -233,6 +240,15 @@ export const SPAN_ATTR = {
   responseChunks: 'llm_vitals.response.chunks',
   /** What was off in the provider's data (`usage_missing`, `model_missing`, ...), when anything was. */
   notes: 'llm_vitals.notes',
+  /** Seconds the app took to read the response after it had arrived (`record.consumerWait`). */
+  consumerWait: 'llm_vitals.consumer_wait',
+  /** HTTP requests the SDK sent for the call, its retries included, when more than one. */
+  attempts: 'llm_vitals.attempts',
+} as const;
+
+/** The project's own OpenTelemetry metric: the app's reading time, apart from the call's duration. */
+export const OWN_OTEL_METRIC = {
+  consumerWait: { otel: 'llm_vitals.client.consumer_wait', unit: 's', help: OWN_METRIC.consumerWait.help },
 } as const;
 
 export type SpanAttrNames = { readonly [K in keyof typeof SPAN_ATTR]: string };

@@ -23,7 +23,7 @@
 import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import type { CallRecord, TokenCount } from '../record.js';
 import { globalMeterProvider, VALUE_TYPE_DOUBLE, VALUE_TYPE_INT } from '../lib/otel-api.js';
-import { ATTR, BUCKETS, GENAI_METRIC, GENAI_METRIC_LATEST, OPERATION, TOKEN_SOURCE_ATTR, TOKEN_TYPE } from '../semconv.js';
+import { ATTR, BUCKETS, GENAI_METRIC, GENAI_METRIC_LATEST, OPERATION, OWN_OTEL_METRIC, TOKEN_SOURCE_ATTR, TOKEN_TYPE } from '../semconv.js';
 import type { MetricLabels, Sink } from './sink.js';
 
 /** The instrumentation scope of the metrics. */
@@ -51,6 +51,8 @@ interface Instruments {
   inputTokens: Histogram;
   outputTokens: Histogram;
   embeddingsInputTokens: Histogram;
+  /** llm-vitals' own: the app's reading time after the response arrived. */
+  consumerWait: Histogram;
 }
 
 function histogram(meter: Meter, name: string, unit: string, description: string, buckets: readonly number[], integer: boolean): Histogram {
@@ -66,10 +68,12 @@ function createInstruments(meter: Meter, latest: boolean): Instruments {
   const m = GENAI_METRIC;
   const timeToFirstChunk = histogram(meter, latest ? GENAI_METRIC_LATEST.timeToFirstChunk : m.timeToFirstChunk.otel, 's', m.timeToFirstChunk.help, BUCKETS.timeToFirstChunk, false);
   const timePerOutputChunk = histogram(meter, latest ? GENAI_METRIC_LATEST.timePerOutputChunk : m.timePerOutputChunk.otel, 's', m.timePerOutputChunk.help, BUCKETS.timePerOutputChunk, false);
+  const w = OWN_OTEL_METRIC.consumerWait;
+  const consumerWait = histogram(meter, w.otel, w.unit, w.help, BUCKETS.duration, false);
   if (!latest) {
     const duration = histogram(meter, m.operationDuration.otel, m.operationDuration.unit, m.operationDuration.help, BUCKETS.duration, false);
     const tokenUsage = histogram(meter, m.tokenUsage.otel, m.tokenUsage.unit, m.tokenUsage.help, BUCKETS.tokenUsage, true);
-    return { duration, embeddingsDuration: duration, timeToFirstChunk, timePerOutputChunk, tokenUsage, inputTokens: tokenUsage, outputTokens: tokenUsage, embeddingsInputTokens: tokenUsage };
+    return { duration, embeddingsDuration: duration, timeToFirstChunk, timePerOutputChunk, tokenUsage, inputTokens: tokenUsage, outputTokens: tokenUsage, embeddingsInputTokens: tokenUsage, consumerWait };
   }
   const l = GENAI_METRIC_LATEST;
   const inputTokens = histogram(meter, l.inputTokens, '{token}', 'Input (prompt) tokens used per inference call.', BUCKETS.tokenUsage, true);
@@ -78,6 +82,7 @@ function createInstruments(meter: Meter, latest: boolean): Instruments {
     embeddingsDuration: histogram(meter, l.embeddingsDuration, 's', 'GenAI embeddings call duration.', BUCKETS.duration, false),
     timeToFirstChunk,
     timePerOutputChunk,
+    consumerWait,
     tokenUsage: inputTokens,
     inputTokens,
     outputTokens: histogram(meter, l.outputTokens, '{token}', 'Output (completion) tokens used per inference call.', BUCKETS.tokenUsage, true),
@@ -184,6 +189,7 @@ export class OtelMetricsSink implements Sink {
   private observeChunks(record: CallRecord, base: Attributes): void {
     const i = this.instruments!;
     if (record.timeToFirstChunk !== undefined) i.timeToFirstChunk.record(record.timeToFirstChunk / 1000, base);
+    if (record.consumerWait !== undefined) i.consumerWait.record(record.consumerWait / 1000, base);
     const intervals = record.chunkIntervals;
     if (intervals !== undefined) {
       const perChunk = i.timePerOutputChunk;

@@ -201,6 +201,8 @@ export class OtelTraceSink implements Sink {
     if (record.streaming) attributes[n.responseChunks] = record.chunks;
     if (record.httpStatus !== undefined) attributes[n.httpResponseStatusCode] = record.httpStatus;
     if (record.notes.length > 0) attributes[n.notes] = record.notes.slice();
+    if (record.consumerWait !== undefined) attributes[n.consumerWait] = record.consumerWait / 1000;
+    if (record.attempts !== undefined && record.attempts.length > 1) attributes[n.attempts] = record.attempts.length;
     const content = record.content;
     if (content !== undefined) {
       if (content.input.length > 0) attributes[n.inputMessages] = JSON.stringify(content.input);

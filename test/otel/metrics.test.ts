@@ -250,6 +250,7 @@ describe('GenAI client histograms through the OTel meter', () => {
       'gen_ai.client.inference.operation.output_tokens',
       'gen_ai.client.inference.time_per_output_chunk',
       'gen_ai.client.inference.time_to_first_chunk',
+      'llm_vitals.client.consumer_wait',
     ]);
     const chat = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'server.address': '127.0.0.1', 'server.port': server.port };
     const input = histogramOf(all, 'gen_ai.client.inference.operation.input_tokens');

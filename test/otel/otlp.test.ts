@@ -123,6 +123,7 @@ describe('OTLP/HTTP, over the wire', () => {
       'llm_vitals.usage.output_tokens.source': 'reported',
       'llm_vitals.outcome': 'completed',
       'http.response.status_code': 200,
+      'llm_vitals.consumer_wait': expect.any(Number),
     });
     // Typed on the wire as the conventions type them.
     const wire = Object.fromEntries(chat.attributes.map((a: any) => [a.key, Object.keys(a.value)[0]]));

@@ -103,6 +103,8 @@ describe('a span per call', () => {
       'llm_vitals.usage.output_tokens.source': 'reported',
       'llm_vitals.outcome': 'completed',
       'http.response.status_code': 200,
+      // The app's reading time after the body arrived, in seconds, apart from the duration.
+      'llm_vitals.consumer_wait': r.consumerWait! / 1000,
     });
     // The span is the call: same start (to the clock's grain) and exactly the record's duration.
     expect(Math.abs(durationMs(span) - r.duration)).toBeLessThan(0.01);
