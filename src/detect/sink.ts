@@ -98,6 +98,10 @@ const METRIC_LABELS = [DETECT_LABEL.signal, LABEL.providerName, LABEL.requestMod
 
 type Metrics = { anomalies: Counter; anomalyScore: Gauge; driftScore: Gauge };
 
+/** The reasons the sink's detectors give: the combined detector's for numeric signals, the rate detector's. */
+const NUMERIC_REASONS: readonly AlertReason[] = ['point', 'level_up', 'level_down', 'variance'];
+const RATE_REASONS: readonly AlertReason[] = ['rate'];
+
 /** One signal of one label set: its detector, its drift monitor, and their metric children. */
 class Watch {
   readonly detector: StreamingDetector | undefined;
@@ -113,6 +117,7 @@ class Watch {
     readonly spec: SignalSpec,
     readonly group: Group,
     options: ResolvedDetectOptions,
+    metrics: Metrics | undefined,
   ) {
     const detectorOptions = {
       falseAlarmRate: options.falseAlarmRate,
@@ -130,6 +135,14 @@ class Watch {
     }
     if (options.drift !== false && spec.drift) {
       this.drift = spec.kind === 'categorical' ? new CategoricalDrift(options.drift) : new NumericDrift(options.drift);
+    }
+    // Its anomaly counters exist at 0 from the moment the signal is watched, one per reason its
+    // detector can give, so the alerts' increase() sees the first anomaly (a counter born at 1 is not
+    // an increase).
+    if (metrics !== undefined && this.detector !== undefined) {
+      for (const reason of spec.kind === 'rate' ? RATE_REASONS : NUMERIC_REASONS) {
+        metrics.anomalies.inc({ [DETECT_LABEL.signal]: spec.name, ...group.promLabels, [DETECT_LABEL.reason]: reason }, 0);
+      }
     }
   }
 
@@ -251,7 +264,7 @@ export class DetectorSink implements Sink {
       const builtIn = CALL_SIGNALS.find((s) => s.name === signal && s.kind !== 'categorical') ?? this.tableSpecs.get(signal);
       const custom = this.options.signals[signal];
       const spec: SignalSpec = builtIn !== undefined ? { ...builtIn, ...custom } : { ...customSignal(signal), ...custom };
-      watch = new Watch(spec, group, this.options);
+      watch = new Watch(spec, group, this.options, this.metrics);
       group.others.set(signal, watch);
     }
     try {
@@ -338,7 +351,7 @@ export class DetectorSink implements Sink {
       if (spec.kind === 'categorical') {
         const categories = spec.categories!(record);
         if (categories === undefined || categories.length === 0 || spec.drift === false || this.options.drift === false) continue;
-        const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options));
+        const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics));
         for (let c = 0; c < categories.length; c++) {
           const result = (watch.drift as CategoricalDrift).update(categories[c]);
           if (result !== undefined) this.drifted(watch, result, time, record);
@@ -347,7 +360,7 @@ export class DetectorSink implements Sink {
       }
       const value = spec.read!(record);
       if (value === undefined || value - value !== 0) continue;
-      const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options));
+      const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics));
       this.feed(watch, value, time, record);
     }
   }
@@ -424,7 +437,7 @@ export class DetectorSink implements Sink {
   private observeTable(group: Group, signal: string, value: number, time: number): void {
     let watch = group.others.get(signal);
     if (watch === undefined) {
-      watch = new Watch(this.tableSpecs.get(signal)!, group, this.options);
+      watch = new Watch(this.tableSpecs.get(signal)!, group, this.options, this.metrics);
       group.others.set(signal, watch);
     }
     this.feed(watch, value, time, undefined);

@@ -96,8 +96,13 @@ beforeAll(async () => {
     );
   }
   llm = await startOpenAIServer({ defaultHandler: (req) => replyFor(req.body) });
-  monitor = createMonitor({ serviceName: 'prometheus-it' });
+  // A low label cap, so one overflow is a handful of calls away (the other tests use 3 models, 1 route).
+  monitor = createMonitor({ serviceName: 'prometheus-it', maxLabelValues: 10 });
   monitor.on('call', (r) => (recorded[r.requestModel ?? ''] ??= []).push(Math.round(r.timeToFirstChunk ?? r.duration)));
+  // One fault inside the monitor, on demand: a listener that throws for one model.
+  monitor.on('call', (r) => {
+    if (r.requestModel === 'fault-model') throw new Error('a listener fault, on purpose');
+  });
   const openai = monitor.wrap(new OpenAI({ apiKey: 'test-key', baseURL: llm.url, maxRetries: 0 }));
   const web = express();
   web.use(express.json());
@@ -309,5 +314,35 @@ describe('a real Prometheus scraping the monitor', () => {
     expect(failures).toEqual([]);
     expect(mustShow.filter((title) => !panels.some((p) => p.title === title))).toEqual([]);
     expect(mustShow.filter((title) => empty.includes(title))).toEqual([]);
+  });
+
+  it('fires LLMAnomaly, LLMVitalsInternalErrors and LLMVitalsLabelOverflow on their first and only event', async () => {
+    const base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    const send = (model: string) =>
+      fetch(`${base}/chat/${model}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delayMs: 0, prompt: 1, completion: 1 }) });
+    const firing = (alert: string, labels: string) => `count(ALERTS{alertname="${alert}", alertstate="firing", ${labels}}) or vector(0)`;
+
+    // A signal of the app's own, stable, watched long enough for Prometheus to scrape its counters at 0.
+    const anomalies: string[] = [];
+    monitor.on('anomaly', (e) => anomalies.push(e.signal));
+    for (let i = 0; i < 400; i++) monitor.observe('queue_depth', 100 + (i % 7));
+    expect(await eventually('min(count_over_time(llm_vitals_anomalies_total{signal="queue_depth"}[1m])) >= bool 2', 1)).toBe(1);
+    expect(await scalar('sum(llm_vitals_anomalies_total{signal="queue_depth"})')).toBe(0);
+    monitor.observe('queue_depth', 100_000);
+    expect(anomalies.filter((s) => s === 'queue_depth')).toHaveLength(1);
+
+    // One listener fault.
+    expect((await send('fault-model')).status).toBe(200);
+    // One overflow of the model labels: 4 models so far (fast, slow, stream, fault), 6 more fill the
+    // cap of 10, the 11th folds into "other".
+    for (let i = 1; i <= 6; i++) expect((await send(`model-${i}`)).status).toBe(200);
+    expect(await scalar('sum(llm_vitals_label_overflow_total{label="gen_ai_request_model"})')).toBe(0);
+    expect((await send('model-7')).status).toBe(200);
+    await monitor.flush();
+
+    expect(await eventually(firing('LLMAnomaly', 'signal="queue_depth"'), 1, 15_000)).toBe(1);
+    expect(await eventually(firing('LLMVitalsInternalErrors', 'component="listener"'), 1, 15_000)).toBe(1);
+    expect(await eventually(firing('LLMVitalsLabelOverflow', 'label="gen_ai_request_model"'), 1, 15_000)).toBe(1);
+    expect(await scalar('sum(llm_vitals_label_overflow_total{label="gen_ai_request_model"})')).toBe(1);
   });
 });
