@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { Call, type CallRecord, type CallSink } from './record.js';
 import { resolveOptions, resolveWrapOptions, type MonitorOptions, type ResolvedOptions, type WrapOptions } from './options.js';
 import { LabelGuard } from './lib/label-guard.js';
+import { renderExposition } from './lib/exposition.js';
 import { LABEL } from './semconv.js';
 import { isOpenAIClient, openAIMethods, type InstrumentContext } from './instrument/openai.js';
 import { proxyClient } from './instrument/proxy.js';
@@ -420,12 +421,12 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   }
 
   metrics(): Promise<string> {
-    return this.registry.metrics();
+    return renderExposition(this.registry);
   }
 
   metricsHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     return (_req, res) => {
-      this.registry.metrics().then(
+      renderExposition(this.registry).then(
         (text) => {
           res.statusCode = 200;
           res.setHeader('Content-Type', this.registry.contentType);

@@ -7,8 +7,15 @@
  * `collectDefaultMetrics` on it before creating the monitor), that name is left to prom-client rather
  * than registered twice. A figure the sample does not have (no sample yet, a GPU field nvidia-smi
  * reported as `[N/A]`, a GPU gone) is left out of the exposition, never written as 0.
+ *
+ * Each metric says how prom-client's `AggregatorRegistry` combines it across the workers of a
+ * node:cluster (each worker runs its own monitor and sampler): per-process counts and sizes are
+ * summed, per-process percentiles and ratios averaged (prom-client's own event-loop gauges do the
+ * same), and what every worker reads alike, the host and its GPUs, is one reading (the highest),
+ * never a sum.
  */
 import type { Registry } from 'prom-client';
+import type { Aggregator } from '../lib/metrics.js';
 import { RESOURCE_LABEL, RESOURCE_METRIC, RESOURCE_VALUE, type ResourceMetricName } from '../semconv.js';
 import type { GpuSample, ResourceSample } from './sample.js';
 
@@ -26,10 +33,10 @@ class SampledMetric {
   name: string;
   readonly help: string;
   readonly type: 'gauge' | 'counter';
-  readonly aggregator = 'sum';
 
   constructor(
     spec: ResourceMetricName,
+    readonly aggregator: Aggregator,
     private readonly latest: () => ResourceSample | undefined,
     private readonly values: (sample: ResourceSample) => Value[],
   ) {
@@ -87,32 +94,32 @@ export class ResourceGauges {
     latest: () => ResourceSample | undefined,
   ) {
     const m = RESOURCE_METRIC;
-    const add = (spec: ResourceMetricName, values: (sample: ResourceSample) => Value[]) => {
+    const add = (spec: ResourceMetricName, aggregator: Aggregator, values: (sample: ResourceSample) => Value[]) => {
       if (registry.getSingleMetric(spec.prom!) !== undefined) return;
-      const metric = new SampledMetric(spec, latest, values);
+      const metric = new SampledMetric(spec, aggregator, latest, values);
       registry.registerMetric(metric as never);
       this.registered.set(spec.prom!, metric);
     };
-    add(m.processCpuUser, (s) => single(s.process.cpuUserSeconds));
-    add(m.processCpuSystem, (s) => single(s.process.cpuSystemSeconds));
-    add(m.processCpu, (s) => single(s.process.cpuUserSeconds + s.process.cpuSystemSeconds));
-    add(m.residentMemory, (s) => single(s.process.residentMemoryBytes));
-    add(m.heapUsed, (s) => single(s.process.heapUsedBytes));
-    add(m.heapTotal, (s) => single(s.process.heapTotalBytes));
-    add(m.eventLoopDelayP50, (s) => single(msToSeconds(s.eventLoop?.delayP50Ms)));
-    add(m.eventLoopDelayP99, (s) => single(msToSeconds(s.eventLoop?.delayP99Ms)));
-    add(m.eventLoopDelayMax, (s) => single(msToSeconds(s.eventLoop?.delayMaxMs)));
-    add(m.eventLoopUtilization, (s) => single(s.eventLoop?.utilization));
-    add(m.systemCpuUtilization, (s) => single(s.system.cpuUtilization));
-    add(m.systemMemoryUsage, (s) => [{ labels: { [RESOURCE_LABEL.systemMemoryState]: RESOURCE_VALUE.memoryStateUsed }, value: s.system.memoryUsedBytes }]);
-    add(m.systemMemoryLimit, (s) => single(s.system.memoryTotalBytes));
-    add(m.gpuUtilization, perGpu((g) => g.utilization, { [RESOURCE_LABEL.hwGpuTask]: RESOURCE_VALUE.gpuTaskGeneral }));
-    add(m.gpuMemoryUsage, perGpu((g) => g.memoryUsedBytes));
-    add(m.gpuMemoryLimit, perGpu((g) => g.memoryTotalBytes));
-    add(m.gpuMemoryUtilization, perGpu((g) => g.memoryUtilization));
-    add(m.gpuMemoryControllerUtilization, perGpu((g) => g.memoryControllerUtilization));
-    add(m.gpuPower, perGpu((g) => g.powerWatts));
-    add(m.gpuTemperature, perGpu((g) => g.temperatureCelsius));
+    add(m.processCpuUser, 'sum', (s) => single(s.process.cpuUserSeconds));
+    add(m.processCpuSystem, 'sum', (s) => single(s.process.cpuSystemSeconds));
+    add(m.processCpu, 'sum', (s) => single(s.process.cpuUserSeconds + s.process.cpuSystemSeconds));
+    add(m.residentMemory, 'sum', (s) => single(s.process.residentMemoryBytes));
+    add(m.heapUsed, 'sum', (s) => single(s.process.heapUsedBytes));
+    add(m.heapTotal, 'sum', (s) => single(s.process.heapTotalBytes));
+    add(m.eventLoopDelayP50, 'average', (s) => single(msToSeconds(s.eventLoop?.delayP50Ms)));
+    add(m.eventLoopDelayP99, 'average', (s) => single(msToSeconds(s.eventLoop?.delayP99Ms)));
+    add(m.eventLoopDelayMax, 'max', (s) => single(msToSeconds(s.eventLoop?.delayMaxMs)));
+    add(m.eventLoopUtilization, 'average', (s) => single(s.eventLoop?.utilization));
+    add(m.systemCpuUtilization, 'max', (s) => single(s.system.cpuUtilization));
+    add(m.systemMemoryUsage, 'max', (s) => [{ labels: { [RESOURCE_LABEL.systemMemoryState]: RESOURCE_VALUE.memoryStateUsed }, value: s.system.memoryUsedBytes }]);
+    add(m.systemMemoryLimit, 'max', (s) => single(s.system.memoryTotalBytes));
+    add(m.gpuUtilization, 'max', perGpu((g) => g.utilization, { [RESOURCE_LABEL.hwGpuTask]: RESOURCE_VALUE.gpuTaskGeneral }));
+    add(m.gpuMemoryUsage, 'max', perGpu((g) => g.memoryUsedBytes));
+    add(m.gpuMemoryLimit, 'max', perGpu((g) => g.memoryTotalBytes));
+    add(m.gpuMemoryUtilization, 'max', perGpu((g) => g.memoryUtilization));
+    add(m.gpuMemoryControllerUtilization, 'max', perGpu((g) => g.memoryControllerUtilization));
+    add(m.gpuPower, 'max', perGpu((g) => g.powerWatts));
+    add(m.gpuTemperature, 'max', perGpu((g) => g.temperatureCelsius));
   }
 
   /** Take the metrics off the registry (the monitor shut down: its last sample must not be scraped forever). */

@@ -112,7 +112,8 @@ function createMetrics(registry: Registry) {
     calls: new Counter(registry, o.calls.prom, o.calls.help),
     errors: new Counter(registry, o.errors.prom, o.errors.help),
     tokens: new Counter(registry, o.tokens.prom, o.tokens.help),
-    inFlight: new Gauge(registry, o.inFlight.prom, o.inFlight.help),
+    // Calls in flight in each worker of a cluster add up.
+    inFlight: new Gauge(registry, o.inFlight.prom, o.inFlight.help, 'sum'),
     retries: new Counter(registry, o.retries.prom, o.retries.help),
     consumerWait: new Histogram(registry, o.consumerWait.prom, o.consumerWait.help, BUCKETS.duration),
     outputTokensPerSecond: new Histogram(registry, o.outputTokensPerSecond.prom, o.outputTokensPerSecond.help, BUCKETS.outputTokensPerSecond),
