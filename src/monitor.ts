@@ -174,6 +174,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
             if (this.listeners.count(event) > 0) this.listeners.emit(event, payload);
           },
           fault: this.fault,
+          guard,
         });
       } catch (error) {
         throw new TypeError(

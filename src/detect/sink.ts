@@ -14,9 +14,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AlertSummary, CallRecord } from '../record.js';
 import type { ResourceSample } from '../resources/sample.js';
-import { ATTR, DETECT_LABEL, DETECT_METRIC, LABEL, RESOURCE_LABEL } from '../semconv.js';
+import { ATTR, DETECT_LABEL, DETECT_METRIC, GUARDED_NAME, LABEL, RESOURCE_LABEL } from '../semconv.js';
 import type { MetricLabels, Sink } from '../sinks/sink.js';
 import { claimMetricName, releaseMetrics } from '../lib/released-metrics.js';
+import { LabelGuard } from '../lib/label-guard.js';
 import { CombinedDetector } from './combined.js';
 import { ANOMALY_SCORE, type AlertReason, type DetectorState, type StreamingDetector } from './detector.js';
 import { CategoricalDrift, NumericDrift, type DriftResult, type DriftState } from './drift.js';
@@ -92,6 +93,11 @@ export interface DetectorSinkContext {
   emit(event: 'anomaly', payload: AnomalyEvent): void;
   emit(event: 'drift', payload: DriftEvent): void;
   fault(component: string, error: unknown): void;
+  /**
+   * The monitor's cardinality guard: bounds the app's own signal names (`observe`) as it bounds label
+   * values, and counts the folds. Without one, the sink keeps its own at the default cap (100).
+   */
+  guard?: LabelGuard;
 }
 
 const METRIC_LABELS = [DETECT_LABEL.signal, LABEL.providerName, LABEL.requestModel, LABEL.httpRoute, RESOURCE_LABEL.gpuIndex];
@@ -235,10 +241,15 @@ export class DetectorSink implements Sink {
   private readonly callSignals: readonly SignalSpec[];
   /** The built-in signals not read from a call record (resource samples, feedback), by name. */
   private readonly tableSpecs = new Map([...RESOURCE_SIGNALS, ...QUALITY_SIGNALS].map((s) => [s.name, s]));
+  /** Signal names known up front (built-in, or configured in `detect.signals`): never folded by the guard. */
+  private readonly knownSignals: ReadonlySet<string>;
+  private readonly guard: LabelGuard;
 
   constructor(context: DetectorSinkContext) {
     this.context = context;
     this.options = context.options;
+    this.guard = context.guard ?? new LabelGuard(100);
+    this.knownSignals = new Set([...CALL_SIGNALS.map((s) => s.name), ...this.tableSpecs.keys(), ...Object.keys(this.options.signals)]);
     // Ignored signals stay in the table (their index is their slot) and are skipped.
     this.callSignals = CALL_SIGNALS;
     if (context.registry !== undefined) this.metrics = this.createMetrics(context.registry);
@@ -258,6 +269,9 @@ export class DetectorSink implements Sink {
   /** `monitor.observe(signal, value, labels)`: one value of the app's own signal (or a built-in one). */
   observe(signal: string, value: number, labels: SignalLabels | undefined, time = Date.now()): void {
     checkObservation(signal, value, labels);
+    // Each new name is a detector, a drift monitor and their series: past the guard's cap, new names
+    // are watched together as `other` (and counted), so names built from ids cannot grow the heap.
+    if (!this.knownSignals.has(signal)) signal = this.guard.value(GUARDED_NAME.signal, signal, true);
     const group = this.group(labels === undefined ? {} : { ...labels });
     let watch = group.others.get(signal);
     if (watch === undefined) {

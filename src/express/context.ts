@@ -4,14 +4,16 @@
  * attributes) and what the request's own metrics are built from (its calls, their tokens, and the time
  * at least one of them was in flight).
  *
- * The route template (`/chat/:id`, never the raw URL) is only known once Express has routed the
- * request, so it is read lazily: when an LLM call starts, and again when the response finishes.
- * Every value goes through the cardinality guard once per request.
+ * The route template (`/chat/:id`, never the raw URL; route-template.ts) is only known once Express
+ * has routed the request, so it is read lazily: when an LLM call starts, and again when the response
+ * finishes. Every value goes through the cardinality guard once per request, and so does every
+ * attribute key.
  */
 import type { Call } from '../record.js';
-import { ATTR, LABEL } from '../semconv.js';
+import { ATTR, GUARDED_NAME, LABEL } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import type { AttributeValue, ExpressRequest } from './options.js';
+import { routeTemplate } from './route-template.js';
 
 /** A request making more LLM calls than this still counts them all; only the first ones time the share. */
 export const MAX_TIMED_CALLS = 1024;
@@ -165,29 +167,14 @@ export class RequestState {
       const value = given[key];
       if (value === undefined || value === null) continue;
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
-      if (kept++ >= MAX_ATTRIBUTES) break;
+      if (kept >= MAX_ATTRIBUTES) break;
+      // Keys are bounded across requests too (each kept key keeps up to maxLabelValues values): a key
+      // past the cap is dropped, not folded, as `other: 'x'` would mix unrelated keys' values.
+      if (!this.guard.admits(GUARDED_NAME.attributeKey, key, true)) continue;
+      kept++;
       const guarded = this.guard.value(key, String(value), true);
       if (guarded !== '') attributes[key] = guarded;
     }
     return attributes;
   }
-}
-
-/**
- * The matched route as a template: the mount path of its router joined with the route's own path
- * (`/api` + `/chat/:id`). A RegExp route gives its source; an array route its paths joined by `,`.
- * Undefined before Express has matched a route, and for requests no route matched.
- */
-export function routeTemplate(req: ExpressRequest): string | undefined {
-  const route = req.route;
-  if (route === undefined || route === null || typeof route !== 'object') return undefined;
-  const path = route.path;
-  let template: string;
-  if (typeof path === 'string') template = path;
-  else if (Array.isArray(path)) template = path.map(String).join(',');
-  else if (path instanceof RegExp) template = String(path);
-  else return undefined;
-  const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
-  if (base === '') return template;
-  return template === '/' ? base : base + template;
 }

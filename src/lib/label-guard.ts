@@ -21,18 +21,27 @@ export class LabelGuard {
    */
   value(label: string, raw: string | undefined, count = false): string {
     if (raw === undefined || raw === '') return '';
+    return this.admits(label, raw, count) ? raw : OVERFLOW_VALUE;
+  }
+
+  /**
+   * Whether `raw` is one of the values kept for `label` (kept now if there is room). For names that
+   * are dropped rather than folded past the cap (attribute keys), where a kept name `other` and a
+   * folded one must not look alike.
+   */
+  admits(label: string, raw: string, count = false): boolean {
     let values = this.seen.get(label);
     if (values === undefined) {
       values = new Set();
       this.seen.set(label, values);
     }
-    if (values.has(raw)) return raw;
+    if (values.has(raw)) return true;
     if (values.size < this.max) {
       values.add(raw);
-      return raw;
+      return true;
     }
     if (count) this.onOverflow?.(label);
-    return OVERFLOW_VALUE;
+    return false;
   }
 
   /** Distinct values kept so far, per label. */

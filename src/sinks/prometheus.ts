@@ -9,7 +9,7 @@
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram, type CounterSeries, type GaugeSeries, type HistogramSeries, type Labels } from '../lib/metrics.js';
 import type { CallRecord, TokenCount } from '../record.js';
-import { BUCKETS, FAULT_COMPONENTS, GENAI_METRIC, LABEL, OWN_METRIC } from '../semconv.js';
+import { BUCKETS, FAULT_COMPONENTS, GENAI_METRIC, GUARDED_NAME, LABEL, OWN_METRIC } from '../semconv.js';
 
 /** The labels the cardinality guard folds on the monitor's own metrics (request attributes add their own keys). */
 const GUARDED_LABELS = [
@@ -21,6 +21,7 @@ const GUARDED_LABELS = [
   LABEL.httpRequestMethod,
   'segment',
   'feedback_label',
+  ...Object.values(GUARDED_NAME),
 ];
 import { Tree3 } from '../lib/tree3.js';
 import { releaseMetrics } from '../lib/released-metrics.js';

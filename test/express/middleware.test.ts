@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { createMonitor, type CallRecord, type Monitor, type MonitorOptions } from '../../src/index.js';
 import { chatCompletion, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
 import { recorder } from '../support/records.js';
-import { valueOf } from '../support/exposition.js';
+import { samplesOf, valueOf } from '../support/exposition.js';
 
 let llm: OpenAITestServer;
 let monitor: Monitor;
@@ -152,6 +152,53 @@ describe.each(EXPRESS)('%s', (_version, express) => {
       const text = await monitor.metrics();
       expect(valueOf(text, 'llm_vitals_label_overflow_total', { label: 'http_route' })).toBe(1);
       expect(valueOf(text, 'llm_vitals_label_overflow_total', { label: 'tenant' })).toBe(1);
+    });
+
+    it('labels a router mounted at a parameterised path with the whole template, so ids never use up the cap', async () => {
+      fresh({ maxLabelValues: 3 });
+      const app = express();
+      app.use(monitor.express());
+      const tenantChat = express.Router();
+      tenantChat.post('/:id', async (_req, res) => res.json(await chat()));
+      app.use('/tenants/:tenant/chat', tenantChat);
+      app.get('/health', (_req, res) => res.json({ ok: true }));
+      const base = await listen(app);
+      // Twice as many tenants as the cap: with the raw mount path each was a route, and /health `other`.
+      for (let i = 0; i < 6; i++) await fetch(`${base}/tenants/acme-corp-${990 + i}/chat/${i}`, { method: 'POST' });
+      await fetch(`${base}/health`);
+      const records = await rec.waitFor(6);
+      expect(new Set(records.map((r) => r.context?.['http.route']))).toEqual(new Set(['/tenants/:tenant/chat/:id']));
+      const route = { http_route: '/tenants/:tenant/chat/:id', http_request_method: 'POST' };
+      const health = { http_route: '/health', http_request_method: 'GET' };
+      await until(async () => (await histogram('llm_vitals_request_llm_calls', route)).count === 6);
+      await until(async () => (await histogram('llm_vitals_request_llm_calls', health)).count === 1);
+      const text = await monitor.metrics();
+      expect(samplesOf(text, 'llm_vitals_request_llm_calls_count').map((s) => s.labels.http_route).sort()).toEqual(['/health', '/tenants/:tenant/chat/:id']);
+      expect(valueOf(text, 'llm_vitals_label_overflow_total', { label: 'http_route' })).toBe(0);
+    });
+
+    it('keeps at most maxLabelValues attribute keys across requests: a later key is dropped, and counted', async () => {
+      fresh({ maxLabelValues: 2 });
+      const app = express();
+      app.use(monitor.express({ attributes: (req) => ({ tenant: 'acme', [String(req.query.k)]: 'on' }) }));
+      app.get('/x', async (_req, res) => res.json(await chat()));
+      const base = await listen(app);
+      // The counter is there at 0 before the first drop, so increase() sees that drop.
+      expect(valueOf(await monitor.metrics(), 'llm_vitals_label_overflow_total', { label: 'attribute_key' })).toBe(0);
+      for (const key of ['beta', 'gamma', 'delta', 'beta']) await fetch(`${base}/x?k=${key}`);
+      const records = await rec.waitFor(4);
+      const method = 'GET';
+      const route = '/x';
+      expect(records.map((r) => r.context)).toEqual([
+        { tenant: 'acme', beta: 'on', 'http.request.method': method, 'http.route': route },
+        { tenant: 'acme', 'http.request.method': method, 'http.route': route },
+        { tenant: 'acme', 'http.request.method': method, 'http.route': route },
+        { tenant: 'acme', beta: 'on', 'http.request.method': method, 'http.route': route },
+      ]);
+      const text = await monitor.metrics();
+      expect(valueOf(text, 'llm_vitals_label_overflow_total', { label: 'attribute_key' })).toBe(2);
+      // The dropped keys hold no values in the guard: only the two kept keys are tracked.
+      expect(Object.keys(monitor.snapshot().labelValues).filter((label) => ['tenant', 'beta', 'gamma', 'delta'].includes(label))).toEqual(['tenant', 'beta']);
     });
 
     it('reports an attributes function that throws as a monitor fault, and the request goes on with route and method', async () => {
