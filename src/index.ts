@@ -28,4 +28,4 @@ export type { AnomalyEvent, DriftEvent, DetectorsSnapshot, DetectorGroupSnapshot
 export type { DetectorState, AlertReason } from './detect/detector.js';
 export type { AlertSummary } from './record.js';
 export { dashboardHandler } from './dashboard/handler.js';
-export type { DashboardOptions, DashboardHandler, DashboardData, DashboardAlert } from './dashboard/handler.js';
+export type { DashboardOptions, DashboardHandler, DashboardData, DashboardAlert, DashboardHistory } from './dashboard/handler.js';

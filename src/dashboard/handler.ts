@@ -3,30 +3,43 @@
  *
  * - the page (any path not named below): self-contained HTML with the chart library inlined, no CDN,
  *   works offline; it finds its data endpoints relative to its own path, so it works wherever mounted;
- * - `<path>/data.json`: `{ snapshot, alerts }`, the monitor's `snapshot()` and the recent anomaly and
- *   drift alerts;
- * - `<path>/events`: Server-Sent Events: `alerts` (the kept list, on connect), `vitals` (a snapshot,
- *   without the sections the page does not draw, every `intervalSeconds`) and `alert` (each new
- *   alert, as it fires).
+ * - `<path>/data.json`: `{ snapshot, alerts, history }`, the monitor's `snapshot()`, the kept anomaly
+ *   and drift alerts, and the kept history of every charted series;
+ * - `<path>/events`: Server-Sent Events: on connect `alerts` (the kept list), `history` (the kept
+ *   points) and `vitals` (a snapshot, without the sections the page does not draw); then every
+ *   `intervalSeconds` a `point` (the newest point of every series) and a `vitals`; and `alert`, each
+ *   new alert as it fires.
  *
- * The handler keeps the last `maxAlerts` alerts from `monitor.on('anomaly' | 'drift')`; the history
- * drawn on the charts lives in the browser, bounded to `historyPoints` per series. One timer serves all
- * open event streams, runs only while one is open, and never keeps the process alive.
+ * It remembers from the moment it is created, not from its first request (`monitor.express({
+ * dashboardPath })` creates it when the middleware is set up): the last `maxAlerts` alerts from
+ * `monitor.on('anomaly' | 'drift')`, and one point of every series every `intervalSeconds`, the last
+ * `historyPoints` of them (an hour at the defaults) in fixed-size rings (history.ts: 1.9 MB at most
+ * at the defaults). One timer takes the points and feeds the open event streams; it never keeps the
+ * process alive, and `close()` stops it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Monitor } from '../monitor.js';
 import type { Snapshot } from '../sinks/snapshot.js';
 import { checkInteger, checkKeys, optionFailure, optionKeys } from '../lib/option-error.js';
+import { HistoryRings, type DashboardHistory } from './history.js';
+import { SeriesReader } from './series.js';
+
+export type { DashboardHistory } from './history.js';
 
 const failOption = optionFailure('dashboardHandler');
 
 export interface DashboardOptions {
-  /** Seconds between two snapshots pushed on the event stream. Default 1. */
+  /** Seconds between two points of history (and two pushes on the event stream). Default 1. */
   intervalSeconds?: number;
   /** Alerts kept for the page, the oldest dropped first. Default 200. */
   maxAlerts?: number;
-  /** Points the page keeps per chart before dropping the oldest. Default 600 (10 minutes at 1 s). */
+  /**
+   * Points kept per series, the oldest dropped first: `historyPoints × intervalSeconds` is the span
+   * the page can show. Default 3600 (an hour at 1 s).
+   */
   historyPoints?: number;
+  /** Series kept at most (6 per provider/operation/model group, plus rates, errors, resources). Default 128. */
+  maxSeries?: number;
   /** The page's title. Default `llm-vitals · <serviceName>`. */
   title?: string;
 }
@@ -56,6 +69,7 @@ export interface DashboardAlert {
 export interface DashboardData {
   snapshot: Snapshot;
   alerts: DashboardAlert[];
+  history: DashboardHistory;
 }
 
 export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -72,6 +86,7 @@ interface ResolvedDashboardOptions {
   intervalMs: number;
   maxAlerts: number;
   historyPoints: number;
+  maxSeries: number;
   title: string | undefined;
 }
 
@@ -79,9 +94,11 @@ interface ResolvedDashboardOptions {
 export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): DashboardHandler {
   const resolved = resolveDashboardOptions(options);
   const alerts: DashboardAlert[] = [];
-  const streams = new Set<ServerResponse>();
+  /** Each open event stream, with the unsent bytes it may hold before its client counts as gone. */
+  const streams = new Map<ServerResponse, number>();
+  const history = new HistoryRings(resolved.historyPoints, resolved.maxSeries, resolved.intervalMs);
+  const reader = new SeriesReader();
   let nextSeq = 1;
-  let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
   let page: Promise<string> | undefined;
 
@@ -98,33 +115,36 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
   monitor.on('anomaly', onAnomaly).on('drift', onDrift);
 
   function data(): DashboardData {
-    return { snapshot: monitor.snapshot(), alerts: alerts.slice() };
+    return { snapshot: monitor.snapshot(), alerts: alerts.slice(), history: history.toJSON() };
   }
 
   function broadcast(frame: string): void {
-    for (const res of streams) {
+    for (const [res, maxBuffered] of streams) {
       if (res.destroyed || res.writableEnded) streams.delete(res);
       // A client that stops reading would have its frames pile up here: end it (EventSource reconnects).
-      else if (res.writableLength > MAX_BUFFERED_BYTES) {
+      else if (res.writableLength > maxBuffered) {
         streams.delete(res);
         res.destroy();
       } else res.write(frame);
     }
-    if (streams.size === 0) stopTimer();
   }
 
+  /** Take one point of every series; push it, and the snapshot for the tiles, to the open pages. */
   function tick(): void {
     try {
-      broadcast(sse('vitals', drawn(monitor.snapshot())));
+      const snapshot = monitor.snapshot();
+      const point = reader.read(snapshot);
+      history.add(point);
+      if (streams.size > 0) broadcast(sse('point', point) + sse('vitals', drawn(snapshot)));
     } catch {
       // A failed snapshot skips one point on the charts; the next tick tries again.
     }
   }
 
-  function stopTimer(): void {
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
-  }
+  // The first point now, so the first interval's errors and cost are counted from here.
+  tick();
+  const timer = setInterval(tick, resolved.intervalMs);
+  timer.unref?.();
 
   function openStream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
@@ -134,19 +154,14 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
       // Proxies (nginx) would otherwise buffer the stream.
       'X-Accel-Buffering': 'no',
     });
-    res.write(`retry: 2000\n\n${sse('alerts', alerts)}${sse('vitals', drawn(monitor.snapshot()))}`);
-    streams.add(res);
-    const forget = () => {
-      streams.delete(res);
-      if (streams.size === 0) stopTimer();
-    };
+    const first = `retry: 2000\n\n${sse('alerts', alerts)}event: history\ndata: ${history.toText()}\n\n${sse('vitals', drawn(monitor.snapshot()))}`;
+    res.write(first);
+    // The history can be megabytes: a client still reading it is not a client that stopped.
+    streams.set(res, MAX_BUFFERED_BYTES + Buffer.byteLength(first));
+    const forget = () => streams.delete(res);
     req.on('close', forget);
     res.on('close', forget);
     res.on('error', forget);
-    if (timer === undefined) {
-      timer = setInterval(tick, resolved.intervalMs);
-      timer.unref?.();
-    }
   }
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
@@ -168,7 +183,7 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
         return;
       }
       if (path.endsWith('/data.json')) {
-        const body = JSON.stringify(data());
+        const body = `{"snapshot":${JSON.stringify(monitor.snapshot())},"alerts":${JSON.stringify(alerts)},"history":${history.toText()}}`;
         res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
@@ -201,8 +216,8 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
     if (closed) return;
     closed = true;
     monitor.off('anomaly', onAnomaly).off('drift', onDrift);
-    stopTimer();
-    for (const res of streams) res.end();
+    clearInterval(timer);
+    for (const res of streams.keys()) res.end();
     streams.clear();
   };
   return handler;
@@ -223,7 +238,6 @@ async function loadPage(monitor: Monitor, options: ResolvedDashboardOptions): Pr
   const service = monitor.snapshot().service;
   return pageHtml({
     title: options.title ?? `llm-vitals · ${service}`,
-    historyPoints: options.historyPoints,
     intervalMs: options.intervalMs,
     chartScript: assets.UPLOT_JS,
     chartStyle: assets.UPLOT_CSS,
@@ -302,25 +316,27 @@ function detailOf(p: Record<string, unknown>): string | undefined {
 
 const round = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(2));
 
-const DASHBOARD_KNOWN = optionKeys<DashboardOptions>({ intervalSeconds: true, maxAlerts: true, historyPoints: true, title: true });
+const DASHBOARD_KNOWN = optionKeys<DashboardOptions>({ intervalSeconds: true, maxAlerts: true, historyPoints: true, maxSeries: true, title: true });
 
 function resolveDashboardOptions(options: DashboardOptions | undefined): ResolvedDashboardOptions {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw new TypeError(`dashboardHandler: options must be an object, got ${typeof options}`);
   checkKeys('dashboardHandler', options, DASHBOARD_KNOWN);
-  const { intervalSeconds, maxAlerts, historyPoints, title } = options;
+  const { intervalSeconds, maxAlerts, historyPoints, maxSeries, title } = options;
   if (intervalSeconds !== undefined && !(typeof intervalSeconds === 'number' && intervalSeconds >= 0.1 && intervalSeconds <= 3600)) {
     failOption('intervalSeconds', 'a number from 0.1 to 3600', intervalSeconds);
   }
   checkInteger(failOption, 'maxAlerts', maxAlerts, 1, 10_000);
   checkInteger(failOption, 'historyPoints', historyPoints, 10, 100_000);
+  checkInteger(failOption, 'maxSeries', maxSeries, 8, 10_000);
   if (title !== undefined && typeof title !== 'string') {
     throw new TypeError(`dashboardHandler: option "title" must be a string, got ${typeof title}`);
   }
   return {
     intervalMs: Math.round((intervalSeconds ?? 1) * 1000),
     maxAlerts: maxAlerts ?? 200,
-    historyPoints: historyPoints ?? 600,
+    historyPoints: historyPoints ?? 3600,
+    maxSeries: maxSeries ?? 128,
     title,
   };
 }

@@ -3,15 +3,16 @@
  * script that draws the monitor's snapshots over time. It loads nothing from anywhere else: it reads
  * `<its path>/events` (Server-Sent Events) and falls back to polling `<its path>/data.json`.
  *
- * The browser keeps the history: every series is cut to `historyPoints` points, oldest first.
- * Latency and time to first chunk are percentiles of one provider/operation/model group (a percentile
+ * The server keeps the history (history.ts) from the moment the dashboard is set up and sends it whole
+ * on connect, then one point per interval; the page keeps what it was sent, as many points as the
+ * server does, and shows the last 5 m, 15 m, 1 h, ... of it (the range control, up to what is kept).
+ * Every axis says its unit. Latency and time to first chunk are percentiles of one provider/operation/model group (a percentile
  * of several groups cannot be made from theirs), picked in the page; rates and errors are over all
  * groups. Anomaly and drift alerts are listed and drawn as vertical lines on every chart.
  */
 
 export interface PageInput {
   title: string;
-  historyPoints: number;
   intervalMs: number;
   /** uPlot's IIFE build. */
   chartScript: string;
@@ -24,7 +25,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 const inline = (s: string) => s.replace(/<\/(script|style)/gi, '<\\/$1');
 
 export function pageHtml(input: PageInput): string {
-  const config = JSON.stringify({ historyPoints: input.historyPoints, intervalMs: input.intervalMs });
+  const config = JSON.stringify({ intervalMs: input.intervalMs });
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,6 +39,7 @@ export function pageHtml(input: PageInput): string {
 <header>
   <h1>${escapeHtml(input.title)}</h1>
   <span id="status" class="status">connecting…</span>
+  <label class="range">range <select id="range"><option value="900">15 m</option></select></label>
   <label class="group">group <select id="group"></select></label>
 </header>
 <section id="tiles" class="tiles">
@@ -78,7 +80,8 @@ h2 { font-size:15px; margin:0 0 8px; }
 .status { font-size:12px; padding:2px 8px; border-radius:10px; background:#eee; }
 .status.live { background:#d3f9d8; color:#2b8a3e; }
 .status.down { background:#ffe3e3; color:#c92a2a; }
-.group { margin-left:auto; font-size:12px; color:var(--muted); }
+.range { margin-left:auto; font-size:12px; color:var(--muted); }
+.group { font-size:12px; color:var(--muted); }
 .tiles { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:10px; padding:14px 20px 0; }
 .tile { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:10px 12px; display:flex; flex-direction:column; }
 .tile b { font-size:20px; font-variant-numeric:tabular-nums; }
@@ -86,6 +89,8 @@ h2 { font-size:15px; margin:0 0 8px; }
 .charts { display:grid; grid-template-columns:repeat(auto-fill, minmax(440px, 1fr)); gap:14px; padding:14px 20px; }
 .chart { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:10px; min-width:0; }
 .chart h3 { font-size:13px; margin:0 0 4px; font-weight:600; }
+.chart h3 .unit { font-weight:400; color:var(--muted); }
+.chart h3 .unit::before { content:'('; } .chart h3 .unit::after { content:')'; }
 .chart .plot { width:100%; }
 .alerts { margin:0 20px 14px; background:var(--card); border:1px solid var(--line); border-radius:6px; padding:12px; }
 .scroll { max-height:420px; overflow:auto; }
@@ -105,23 +110,38 @@ const PAGE_SCRIPT = String.raw`
   'use strict';
   var config = window.LLM_VITALS_CONFIG;
   var base = location.pathname.replace(/\/+$/, '');
-  var MAX = config.historyPoints;
   var COLORS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#f08c00', '#0c8599', '#c2255c', '#5c940d', '#495057'];
   var ALERT_COLOR = { anomaly: '#d6336c', drift: '#e8890c' };
+  var RANGES = [[300, '5 m'], [900, '15 m'], [3600, '1 h'], [6 * 3600, '6 h'], [24 * 3600, '24 h']];
+  var DEFAULT_RANGE = 900;
 
-  // History: one time axis (seconds) and one array per series key, all the same length.
+  // History, as the server keeps it (series.ts, history.ts): one time axis (seconds) and one array per
+  // series key, all the same length, at most 'capacity' points.
   var times = [];
   var store = Object.create(null);
+  var capacity = 3600;
   var alerts = [];
   var alertSeqs = Object.create(null);
-  var previous = null;
   var groups = [];
   var chosenGroup = null;
   var userChoseGroup = false;
+  var rangeSeconds = DEFAULT_RANGE;
+  var userChoseRange = false;
   var lastSnapshot = null;
-  var loopPeriod = null;
 
-  function push(values) {
+  function loadHistory(h) {
+    if (!h || !Array.isArray(h.times)) return;
+    capacity = h.capacity || capacity;
+    times = h.times.map(function (ms) { return ms / 1000; });
+    store = Object.create(null);
+    for (var key in h.series) store[key] = h.series[key].slice();
+    rangeOptions(capacity * (h.intervalMs || config.intervalMs) / 1000);
+  }
+
+  function push(point) {
+    var t = point.time / 1000, values = point.values || {};
+    // The history sent on connect may already hold it.
+    if (times.length > 0 && t <= times[times.length - 1]) return;
     var n = times.length;
     for (var key in values) {
       if (!(key in store)) {
@@ -130,82 +150,52 @@ const PAGE_SCRIPT = String.raw`
         store[key] = filled;
       }
     }
-    times.push(values.__t);
+    times.push(t);
     for (var k in store) store[k].push(k in values && values[k] != null && isFinite(values[k]) ? values[k] : null);
-    if (times.length > MAX) {
-      var drop = times.length - MAX;
+    if (times.length > capacity) {
+      var drop = times.length - capacity;
       times.splice(0, drop);
       for (var k2 in store) store[k2].splice(0, drop);
     }
   }
 
   function groupId(g) { return g.provider + ' · ' + g.operation + ' · ' + (g.model || '(no model)'); }
-  function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
-  function sumErrors(snap) {
-    var byType = Object.create(null), total = 0;
-    for (var i = 0; i < snap.groups.length; i++) {
-      var errs = snap.groups[i].errors || {};
-      for (var t in errs) { byType[t] = (byType[t] || 0) + errs[t]; total += errs[t]; }
-    }
-    return { byType: byType, total: total };
-  }
   // snapshot.cost: US dollars of the calls whose model has a price; unknown until one has.
   function costOf(snap) {
     var c = snap.cost;
-    return c && num(c.usd) != null && c.pricedCalls > 0 ? c.usd : null;
-  }
-  // snapshot.resources is the latest ResourceSample: fractions become percentages, bytes megabytes.
-  function resourcePoint(r, values) {
-    var MB = 1048576;
-    if (r.process) {
-      if (num(r.process.cpuCoreShare) != null) values['cpu|process (% of one core)'] = r.process.cpuCoreShare * 100;
-      if (num(r.process.residentMemoryBytes) != null) values['mem|resident'] = r.process.residentMemoryBytes / MB;
-      if (num(r.process.heapUsedBytes) != null) values['mem|heap used'] = r.process.heapUsedBytes / MB;
-    }
-    if (r.system && num(r.system.cpuUtilization) != null) values['cpu|host (% of all CPUs)'] = r.system.cpuUtilization * 100;
-    if (r.eventLoop) {
-      // The histogram reads the timer's period when idle: what it adds on top is how late the loop was.
-      var period = num(r.eventLoop.resolutionMs) || 0;
-      loopPeriod = period;
-      var late = function (v) { return num(v) == null ? null : Math.max(0, v - period); };
-      values['loop|p50'] = late(r.eventLoop.delayP50Ms);
-      values['loop|p99'] = late(r.eventLoop.delayP99Ms);
-      values['loop|max'] = late(r.eventLoop.delayMaxMs);
-    }
-    var gpus = Array.isArray(r.gpus) ? r.gpus : [];
-    for (var i = 0; i < gpus.length; i++) {
-      var g = gpus[i], name = 'GPU ' + g.index;
-      if (num(g.utilization) != null) values['gpu|' + name + ' busy'] = g.utilization * 100;
-      if (num(g.memoryUtilization) != null) values['gpu|' + name + ' memory used'] = g.memoryUtilization * 100;
-    }
+    return c && typeof c.usd === 'number' && isFinite(c.usd) && c.pricedCalls > 0 ? c.usd : null;
   }
 
-  function pointOf(snap) {
-    var t = Date.parse(snap.time) / 1000;
-    var values = { __t: t, rps: num(snap.requestsPerSecond), tps: num(snap.tokensPerSecond), inflight: num(snap.inFlight) };
-    for (var i = 0; i < snap.groups.length; i++) {
-      var g = snap.groups[i], id = groupId(g);
-      values['lat|' + id + '|p50'] = num(g.latencyMs.p50);
-      values['lat|' + id + '|p95'] = num(g.latencyMs.p95);
-      values['lat|' + id + '|p99'] = num(g.latencyMs.p99);
-      values['ttfc|' + id + '|p50'] = num(g.timeToFirstChunkMs.p50);
-      values['ttfc|' + id + '|p95'] = num(g.timeToFirstChunkMs.p95);
-      values['ttfc|' + id + '|p99'] = num(g.timeToFirstChunkMs.p99);
+  // ---- time range ----
+
+  function spanWords(seconds) {
+    return seconds >= 3600 ? +(seconds / 3600).toFixed(1) + ' h' : seconds >= 60 ? +(seconds / 60).toFixed(1) + ' m' : Math.round(seconds) + ' s';
+  }
+  function rangeOptions(kept) {
+    var options = RANGES.filter(function (r) { return r[0] <= kept + 0.5; });
+    if (options.length === 0 || options[options.length - 1][0] < kept - 0.5) options.push([kept, 'all ' + spanWords(kept)]);
+    var select = document.getElementById('range');
+    var wanted = options.map(function (r) { return r[0] + ':' + r[1]; }).join('\n');
+    if (select.dataset.options !== wanted) {
+      select.dataset.options = wanted;
+      select.textContent = '';
+      options.forEach(function (r) { var o = document.createElement('option'); o.value = String(r[0]); o.textContent = r[1]; select.appendChild(o); });
     }
-    // Errors are counters since start: per second is the change between two snapshots.
-    var errs = sumErrors(snap);
-    var cost = costOf(snap);
-    if (previous) {
-      var dt = t - Date.parse(previous.snap.time) / 1000;
-      if (dt > 0) {
-        for (var type in errs.byType) values['err|' + type] = Math.max(0, errs.byType[type] - (previous.errs.byType[type] || 0)) / dt;
-        for (var old in previous.errs.byType) if (!(old in errs.byType)) values['err|' + old] = 0;
-        if (cost != null && previous.cost != null) values['cost'] = Math.max(0, cost - previous.cost) / dt * 60;
-      }
+    var values = options.map(function (r) { return r[0]; });
+    if (!userChoseRange || values.indexOf(rangeSeconds) < 0) {
+      rangeSeconds = values.indexOf(DEFAULT_RANGE) >= 0 ? DEFAULT_RANGE : values[values.length - 1];
     }
-    if (snap.resources && typeof snap.resources === 'object') resourcePoint(snap.resources, values);
-    previous = { snap: snap, errs: errs, cost: cost };
-    return values;
+    select.value = String(rangeSeconds);
+  }
+  document.getElementById('range').addEventListener('change', function (e) {
+    rangeSeconds = Number(e.target.value); userChoseRange = true; redraw(); updateTiles(lastSnapshot);
+  });
+  // The first point inside the chosen range, counted back from the newest.
+  function windowStart() {
+    if (times.length === 0) return 0;
+    var from = times[times.length - 1] - rangeSeconds, i = times.length - 1;
+    while (i > 0 && times[i - 1] >= from) i--;
+    return i;
   }
 
   // ---- charts ----
@@ -213,15 +203,15 @@ const PAGE_SCRIPT = String.raw`
   var charts = [];
   function keysLike(re) { return Object.keys(store).filter(function (k) { return re.test(k); }).sort(); }
   function label(key) { return key.slice(key.indexOf('|') + 1); }
+  function number(v) {
+    var a = Math.abs(v);
+    return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(2);
+  }
   function fmt(unit) {
-    return function (u, v) {
-      if (v == null) return '–';
-      var a = Math.abs(v);
-      var s = a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
-      return s + (unit ? ' ' + unit : '');
-    };
+    return function (u, v) { return v == null ? '–' : number(v) + (unit ? ' ' + unit : ''); };
   }
 
+  // unit: the y axis and every series in it; unit2 and scales: a second axis on the right.
   var CHARTS = [
     { id: 'latency', title: function () { return 'Latency · ' + (chosenGroup || 'no calls yet'); }, unit: 'ms',
       keys: function () { return chosenGroup ? ['p50', 'p95', 'p99'].map(function (p) { return 'lat|' + chosenGroup + '|' + p; }) : []; },
@@ -229,22 +219,26 @@ const PAGE_SCRIPT = String.raw`
     { id: 'ttfc', title: function () { return 'Time to first chunk · ' + (chosenGroup || 'no calls yet'); }, unit: 'ms',
       keys: function () { return chosenGroup ? ['p50', 'p95', 'p99'].map(function (p) { return 'ttfc|' + chosenGroup + '|' + p; }) : []; },
       name: function (k) { return k.slice(k.lastIndexOf('|') + 1); } },
-    { id: 'throughput', title: function () { return 'Throughput · all groups'; }, unit: '/s',
+    { id: 'throughput', title: function () { return 'Throughput · all groups'; }, unit: 'requests/s', unit2: 'tokens/s',
       keys: function () { return ['rps', 'tps']; },
       name: function (k) { return k === 'rps' ? 'requests/s' : 'output tokens/s'; }, scales: { tps: 'y2' } },
-    { id: 'errors', title: function () { return 'Errors by type · per second'; }, unit: '/s',
+    { id: 'errors', title: function () { return 'Errors by type · all groups'; }, unit: 'errors/s',
       keys: function () { return keysLike(/^err\|/); }, name: label },
-    { id: 'cost', title: function () { return 'Cost · USD per minute'; }, unit: '$/min', optional: true,
-      keys: function () { return 'cost' in store ? ['cost'] : []; }, name: function () { return 'USD/min'; } },
+    { id: 'cost', title: function () { return 'Cost'; }, unit: 'USD/min', optional: true,
+      keys: function () { return 'cost' in store ? ['cost'] : []; }, name: function () { return 'spend'; } },
     { id: 'cpu', title: function () { return 'CPU'; }, unit: '%', optional: true,
       keys: function () { return keysLike(/^cpu\|/); }, name: label },
     { id: 'memory', title: function () { return 'Memory · this process'; }, unit: 'MB', optional: true,
       keys: function () { return keysLike(/^mem\|/); }, name: label },
-    { id: 'eventloop', title: function () { return 'Event-loop delay · how late a ' + (loopPeriod || '?') + ' ms timer fired'; }, unit: 'ms', optional: true,
+    { id: 'eventloop', title: function () { return 'Event-loop delay · how late a ' + (loopPeriod() || '?') + ' ms timer fired'; }, unit: 'ms', optional: true,
       keys: function () { return keysLike(/^loop\|/); }, name: label },
     { id: 'gpu', title: function () { return 'GPU'; }, unit: '%', optional: true,
       keys: function () { return keysLike(/^gpu\|/); }, name: label },
   ];
+  function loopPeriod() {
+    var r = lastSnapshot && lastSnapshot.resources;
+    return r && r.eventLoop && typeof r.eventLoop.resolutionMs === 'number' ? r.eventLoop.resolutionMs : null;
+  }
 
   // Every chart has its place from the start, so one that appears later does not reorder the page.
   CHARTS.forEach(function (def) {
@@ -252,7 +246,8 @@ const PAGE_SCRIPT = String.raw`
     box.className = 'chart';
     box.id = 'chart-' + def.id;
     box.hidden = true;
-    box.innerHTML = '<h3></h3><div class="plot"></div>';
+    box.innerHTML = '<h3><span class="title"></span> <span class="unit"></span></h3><div class="plot"></div>';
+    box.querySelector('.unit').textContent = def.unit2 ? def.unit + ' · ' + def.unit2 : def.unit;
     document.getElementById('charts').appendChild(box);
   });
 
@@ -278,35 +273,49 @@ const PAGE_SCRIPT = String.raw`
     };
   }
 
+  var PLOT_HEIGHT = 220;
+  var AXIS_FONT = '11px system-ui, sans-serif';
+  var LABEL_FONT = '12px system-ui, sans-serif';
+  function plotWidth(box) { return Math.max(200, box.querySelector('.plot').clientWidth || box.clientWidth - 20); }
+
   function build(def, keys) {
     var box = document.getElementById('chart-' + def.id);
-    box.querySelector('h3').textContent = def.title();
     var plot = box.querySelector('.plot');
     plot.textContent = '';
     var y2 = keys.some(function (k) { return def.scales && def.scales[k] === 'y2'; });
-    var series = [{}].concat(keys.map(function (k, i) {
-      return { label: def.name(k), stroke: COLORS[i % COLORS.length], width: 1.5, scale: (def.scales && def.scales[k]) || 'y',
-        value: fmt(def.id === 'throughput' ? '' : def.unit), spanGaps: true };
+    var series = [{ label: 'time', value: function (u, v) { return v == null ? '–' : new Date(v * 1000).toLocaleTimeString(); } }].concat(keys.map(function (k, i) {
+      var scale = (def.scales && def.scales[k]) || 'y';
+      return { label: def.name(k), stroke: COLORS[i % COLORS.length], width: 1.5, scale: scale,
+        value: fmt(scale === 'y2' ? def.unit2 : def.unit), spanGaps: true };
     }));
-    var axes = [{}, { scale: 'y', values: function (u, vs) { return vs.map(function (v) { return fmt('')(u, v); }); }, size: 56 }];
-    if (y2) axes.push({ scale: 'y2', side: 1, grid: { show: false }, size: 56 });
+    var tick = function (u, vs) { return vs.map(function (v) { return v == null ? '' : number(v); }); };
+    // As wide as its longest tick label, so the unit beside it never overlaps the numbers.
+    var size = function (u, values) {
+      var longest = 0;
+      (values || []).forEach(function (v) { if (v != null) longest = Math.max(longest, String(v).length); });
+      return Math.max(36, 12 + longest * 7);
+    };
+    var axes = [
+      { label: 'local time', labelSize: 18, labelFont: LABEL_FONT, font: AXIS_FONT },
+      { scale: 'y', label: def.unit, labelSize: 18, labelFont: LABEL_FONT, font: AXIS_FONT, values: tick, size: size },
+    ];
+    if (y2) axes.push({ scale: 'y2', side: 1, label: def.unit2, labelSize: 18, labelFont: LABEL_FONT, font: AXIS_FONT, values: tick, size: size, grid: { show: false } });
+    var zeroBased = function (u, mn, mx) { return [Math.min(0, mn || 0), (mx || 1) * 1.1]; };
+    var scales = { x: { time: true }, y: { range: zeroBased } };
+    if (y2) scales.y2 = { range: zeroBased };
     var opts = {
-      width: Math.max(300, plot.clientWidth || box.clientWidth - 20), height: 200,
-      series: series, axes: axes,
-      scales: { x: { time: true }, y: { range: function (u, mn, mx) { return [Math.min(0, mn || 0), (mx || 1) * 1.1]; } } },
+      width: plotWidth(box), height: PLOT_HEIGHT,
+      series: series, axes: axes, scales: scales,
       legend: { live: true }, cursor: { drag: { x: false, y: false } },
       plugins: [alertMarkers()],
     };
-    var chart = { def: def, keys: keys, box: box, plot: new uPlot(opts, dataFor(def, keys), plot) };
-    return chart;
+    return { def: def, keys: keys, box: box, plot: new uPlot(opts, dataFor(keys), plot) };
   }
 
-  function dataFor(def, keys) {
-    var out = [times.slice()];
-    for (var i = 0; i < keys.length; i++) {
-      var src = store[keys[i]] || [];
-      out.push(src.slice());
-    }
+  function dataFor(keys) {
+    var from = windowStart();
+    var out = [times.slice(from)];
+    for (var i = 0; i < keys.length; i++) out.push((store[keys[i]] || []).slice(from));
     return out;
   }
 
@@ -320,23 +329,34 @@ const PAGE_SCRIPT = String.raw`
         if (chart) chart.box.hidden = true;
         continue;
       }
+      var box = document.getElementById('chart-' + def.id);
+      box.querySelector('.title').textContent = def.title();
+      // Shown before it is built, so the plot takes the width of its card.
+      box.hidden = false;
       if (!chart || chart.keys.join('\n') !== keys.join('\n')) {
         if (chart) chart.plot.destroy();
         chart = charts[i] = build(def, keys);
       } else {
-        chart.plot.setData(dataFor(def, keys));
+        chart.plot.setData(dataFor(keys));
+        var width = plotWidth(box);
+        if (Math.abs(width - chart.plot.width) > 1) chart.plot.setSize({ width: width, height: PLOT_HEIGHT });
       }
-      chart.box.hidden = false;
-      chart.box.querySelector('h3').textContent = def.title();
     }
   }
 
-  window.addEventListener('resize', function () {
-    for (var i = 0; i < charts.length; i++) {
-      var c = charts[i];
-      if (c && !c.box.hidden) c.plot.setSize({ width: Math.max(300, c.box.clientWidth - 20), height: 200 });
-    }
-  });
+  // A card that changes width (window resized, scrollbar appeared, grid reflowed) resizes its plot.
+  if (typeof ResizeObserver === 'function') {
+    var resized = new ResizeObserver(function () {
+      for (var i = 0; i < charts.length; i++) {
+        var c = charts[i];
+        if (!c || c.box.hidden) continue;
+        var width = plotWidth(c.box);
+        if (Math.abs(width - c.plot.width) > 1) c.plot.setSize({ width: width, height: PLOT_HEIGHT });
+      }
+    });
+    resized.observe(document.getElementById('charts'));
+  }
+  window.addEventListener('resize', function () { redraw(); });
 
   // ---- tiles, group picker, alert list ----
 
@@ -359,6 +379,17 @@ const PAGE_SCRIPT = String.raw`
     chosenGroup = e.target.value; userChoseGroup = true; redraw(); updateTiles(lastSnapshot);
   });
 
+  // Errors in the last minute of the history: each point's rate times the seconds it covers.
+  function errorsLastMinute() {
+    if (times.length < 2) return 0;
+    var from = times[times.length - 1] - 60, errKeys = keysLike(/^err\|/), sum = 0;
+    for (var k = 0; k < errKeys.length; k++) {
+      var column = store[errKeys[k]];
+      for (var j = times.length - 1; j > 0 && times[j] > from; j--) if (column[j] != null) sum += column[j] * (times[j] - times[j - 1]);
+    }
+    return Math.round(sum);
+  }
+
   function updateTiles(snap) {
     if (!snap) return;
     var group = null;
@@ -367,11 +398,7 @@ const PAGE_SCRIPT = String.raw`
     text('tile-tps', snap.tokensPerSecond.toFixed(0));
     text('tile-p95', ms(group && group.latencyMs.p95));
     text('tile-ttfc', ms(group && group.timeToFirstChunkMs.p50));
-    var errKeys = keysLike(/^err\|/), errSum = 0, from = Math.max(0, times.length - Math.round(60000 / config.intervalMs));
-    for (var k = 0; k < errKeys.length; k++) for (var j = from + 1; j < times.length; j++) {
-      var v = store[errKeys[k]][j]; if (v != null) errSum += v * (times[j] - times[j - 1]);
-    }
-    text('tile-errors', Math.round(errSum));
+    text('tile-errors', errorsLastMinute());
     text('tile-calls', snap.calls + ' · ' + snap.inFlight);
     var cost = costOf(snap);
     document.getElementById('tile-cost-box').hidden = cost == null;
@@ -379,11 +406,13 @@ const PAGE_SCRIPT = String.raw`
       text('tile-cost', '$' + (cost >= 1 ? cost.toFixed(2) : cost.toFixed(4)));
       text('tile-cost-note', 'cost · ' + snap.cost.pricedCalls + ' calls priced' + (snap.cost.unknownCostCalls ? ', ' + snap.cost.unknownCostCalls + ' unknown' : ''));
     }
-    text('updated', 'updated ' + new Date(snap.time).toLocaleTimeString());
+    var kept = times.length > 1 ? times[times.length - 1] - times[0] : 0;
+    text('updated', 'updated ' + new Date(snap.time).toLocaleTimeString() + ' · history since ' +
+      (times.length ? new Date(times[0] * 1000).toLocaleTimeString() : '–') + ' (' + spanWords(kept) + ')');
   }
 
   function fixed(v, d) { return v == null ? '' : Number(v).toFixed(d); }
-  function value(v) { return v == null ? '' : fmt('')(null, v); }
+  function value(v) { return v == null ? '' : number(v); }
   function addAlerts(list) {
     var added = false;
     for (var i = 0; i < list.length; i++) {
@@ -415,7 +444,6 @@ const PAGE_SCRIPT = String.raw`
     if (!snap || !snap.groups) return;
     lastSnapshot = snap;
     updateGroups(snap);
-    push(pointOf(snap));
     redraw();
     updateTiles(snap);
   }
@@ -426,7 +454,7 @@ const PAGE_SCRIPT = String.raw`
   var pollTimer = null;
   function poll() {
     fetch(base + '/data.json', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (d) {
-      status('live', 'polling'); addAlerts(d.alerts); onSnapshot(d.snapshot);
+      status('live', 'polling'); addAlerts(d.alerts); loadHistory(d.history); onSnapshot(d.snapshot);
     }, function () { status('down', 'unreachable'); });
   }
   function startPolling() { if (!pollTimer) { poll(); pollTimer = setInterval(poll, config.intervalMs); } }
@@ -436,6 +464,9 @@ const PAGE_SCRIPT = String.raw`
     source.addEventListener('error', function () { status('down', 'reconnecting…'); });
     source.addEventListener('alerts', function (e) { addAlerts(JSON.parse(e.data)); });
     source.addEventListener('alert', function (e) { addAlerts([JSON.parse(e.data)]); });
+    // On every (re)connect: the whole kept history, so a gap while disconnected fills in.
+    source.addEventListener('history', function (e) { loadHistory(JSON.parse(e.data)); });
+    source.addEventListener('point', function (e) { push(JSON.parse(e.data)); });
     source.addEventListener('vitals', function (e) { status('live', 'live'); onSnapshot(JSON.parse(e.data)); });
   } else startPolling();
 
@@ -443,12 +474,16 @@ const PAGE_SCRIPT = String.raw`
   window.llmVitals = {
     charts: function () {
       var out = {};
-      charts.forEach(function (c) { if (c && !c.box.hidden) out[c.def.id] = { series: c.plot.series.slice(1).map(function (s) { return s.label; }), data: c.plot.data }; });
+      charts.forEach(function (c) {
+        if (c && !c.box.hidden) out[c.def.id] = { series: c.plot.series.slice(1).map(function (s) { return s.label; }), data: c.plot.data,
+          axes: c.plot.axes.map(function (a) { return a.label; }), width: c.plot.width, cardWidth: c.box.clientWidth };
+      });
       return out;
     },
     plot: function (id) { for (var i = 0; i < charts.length; i++) if (charts[i] && charts[i].def.id === id) return charts[i].plot; return null; },
     alerts: function () { return alerts.slice(); },
     points: function () { return times.length; },
+    range: function () { return rangeSeconds; },
   };
 })();
 `;

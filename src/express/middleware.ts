@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import type { Call } from '../record.js';
 import type { Monitor } from '../monitor.js';
 import type { LabelGuard } from '../lib/label-guard.js';
+import { dashboardHandler } from '../dashboard/handler.js';
 import { RequestState } from './context.js';
 import { RequestMetrics } from './request-metrics.js';
 import type { ExpressRequest, ResolvedExpressOptions } from './options.js';
@@ -38,19 +39,17 @@ export interface TrackerDeps {
 /** What one middleware serves besides the app's own routes. */
 export interface Endpoints {
   metrics: Handler;
-  /** Resolves to the dashboard handler; only asked for when `dashboardPath` is set. */
-  dashboard: (() => Promise<Dashboard>) | undefined;
+  /** Creates the dashboard handler; asked once per monitor, when a middleware with `dashboardPath` is set up. */
+  dashboard: (() => Dashboard) | undefined;
 }
 
 /**
- * The live dashboard, imported on first use: the page and its chart library stay out of
- * `import 'llm-vitals'` and out of apps that never mount it.
+ * The live dashboard, created when the middleware is set up, not at its first request, so that it
+ * remembers the alerts and history from then on. Its page and chart library are still imported on
+ * the first page request (dashboard/handler.ts), so they stay out of `import 'llm-vitals'`.
  */
-export function lazyDashboard(monitor: Monitor): () => Promise<Dashboard> {
-  return async () => {
-    const { dashboardHandler } = await import('../dashboard/handler.js');
-    return dashboardHandler(monitor);
-  };
+export function lazyDashboard(monitor: Monitor): () => Dashboard {
+  return () => dashboardHandler(monitor);
 }
 
 /**
@@ -63,8 +62,8 @@ export class RequestTracker {
   private readonly requestOf = new WeakMap<Call, RequestState>();
   private readonly metrics: RequestMetrics | undefined;
   private readonly guard: LabelGuard;
-  /** Dashboards created by this monitor's middlewares, closed (event streams ended) on shutdown. */
-  private readonly dashboards: Promise<Dashboard>[] = [];
+  /** The monitor's dashboard, shared by its middlewares (one history), closed (timer stopped, streams ended) on shutdown. */
+  private dashboard: Dashboard | Error | undefined;
   private readonly fault: (component: string, error: unknown) => void;
 
   constructor(deps: TrackerDeps) {
@@ -102,7 +101,15 @@ export class RequestTracker {
     const { metricsPath, dashboardPath, guard, serverTiming } = options;
     const attributes = options.attributes as ((req: ExpressRequest) => Record<string, any> | undefined) | undefined;
     const serves = metricsPath !== undefined || dashboardPath !== undefined;
-    let dashboard: Promise<Dashboard> | undefined;
+    if (dashboardPath !== undefined && endpoints.dashboard !== undefined && this.dashboard === undefined) {
+      try {
+        this.dashboard = endpoints.dashboard();
+      } catch (error) {
+        // Setting up the app goes on; the dashboard's path answers 500 with the reason.
+        this.fault('express', error);
+        this.dashboard = error instanceof Error ? error : new Error(String(error));
+      }
+    }
 
     const serve = (req: Req, res: ServerResponse, next: NextFunction, handler: () => void): void => {
       if (guard === undefined) return handler();
@@ -125,18 +132,11 @@ export class RequestTracker {
     };
 
     const serveDashboard = (req: Req, res: ServerResponse): void => {
-      if (dashboard === undefined && endpoints.dashboard !== undefined) this.dashboards.push((dashboard = endpoints.dashboard()));
-      if (dashboard === undefined) return;
-      dashboard.then(
-        (handler) => handler(req, res),
-        (error: unknown) => {
-          this.fault('express', error);
-          if (res.headersSent) return void res.destroy();
-          res.statusCode = 500;
-          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-          res.end(`llm-vitals dashboard unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
-        },
-      );
+      const dashboard = this.dashboard;
+      if (typeof dashboard === 'function') return dashboard(req, res);
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(`llm-vitals dashboard unavailable: ${dashboard?.message ?? 'not set up'}\n`);
     };
 
     return (req, res, next) => {
@@ -164,11 +164,10 @@ export class RequestTracker {
     };
   }
 
-  /** End the dashboards' open event streams, so the app's server can close. */
+  /** Stop the dashboard's history timer and end its open event streams, so the app's server can close. */
   async shutdown(): Promise<void> {
     this.metrics?.release();
-    const dashboards = await Promise.allSettled(this.dashboards);
-    for (const dashboard of dashboards) if (dashboard.status === 'fulfilled') dashboard.value.close?.();
+    if (typeof this.dashboard === 'function') this.dashboard.close?.();
   }
 
   private watch(request: RequestState, res: ServerResponse, serverTiming: boolean): void {

@@ -116,7 +116,7 @@ describe('dashboard data endpoints', () => {
     expect(Math.abs(body.alerts[0].time - Date.now())).toBeLessThan(10_000);
   });
 
-  it('streams the kept alerts, then snapshots every interval, then each new alert as it fires', async () => {
+  it('streams the kept alerts and history, then a point and a snapshot every interval, then each new alert as it fires', async () => {
     monitor = createMonitor(NO_SAMPLER);
     dashboard = dashboardHandler(monitor, { intervalSeconds: 0.1 });
     const base = await serve(dashboard);
@@ -145,11 +145,20 @@ describe('dashboard data endpoints', () => {
     expect(drifts[0].baseline).toBeGreaterThanOrEqual(10);
     expect(drifts[0].baseline).toBeLessThanOrEqual(16);
     expect(drifts[0].value).toBeGreaterThan(drifts[0].baseline);
-    expect(events[1].event).toBe('vitals');
-    expect(events[1].data.calls).toBe(1);
+    // Then the history kept since the handler was created: at least the point taken then.
+    expect(events[1].event).toBe('history');
+    expect(events[1].data).toMatchObject({ intervalMs: 100, capacity: 3600, droppedSeries: 0 });
+    expect(events[1].data.times.length).toBeGreaterThanOrEqual(1);
+    expect(events[2].event).toBe('vitals');
+    expect(events[2].data.calls).toBe(1);
     // Pushes carry what the page draws, not the detectors' states.
-    expect(events[1].data.groups).toHaveLength(1);
-    expect(events[1].data).not.toHaveProperty('detectors');
+    expect(events[2].data.groups).toHaveLength(1);
+    expect(events[2].data).not.toHaveProperty('detectors');
+    // Each interval, the newest point of every series, just before its snapshot.
+    const points = events.filter((e) => e.event === 'point');
+    expect(points.length).toBeGreaterThanOrEqual(1);
+    expect(points[0].data.values).toHaveProperty('lat|openai · chat · gpt-4o-mini|p50');
+    expect(points[0].data.time).toBeGreaterThan(events[1].data.times.at(-1));
     const vitals = events.filter((e) => e.event === 'vitals');
     expect(vitals.length).toBeGreaterThanOrEqual(2);
     // Snapshots are taken fresh for each push.
@@ -231,6 +240,7 @@ describe('dashboard options and alert payloads', () => {
     expect(() => dashboardHandler(monitor, { intervalSeconds: 0 })).toThrow(/option "intervalSeconds"/);
     expect(() => dashboardHandler(monitor, { maxAlerts: 1.5 })).toThrow(/option "maxAlerts"/);
     expect(() => dashboardHandler(monitor, { historyPoints: 5 })).toThrow(/option "historyPoints"/);
+    expect(() => dashboardHandler(monitor, { maxSeries: 4 })).toThrow(/option "maxSeries" must be an integer from 8 to 10000/);
     expect(() => dashboardHandler(monitor, { title: 3 as unknown as string })).toThrow(/option "title"/);
     expect(() => dashboardHandler(monitor, { colour: 'red' } as never)).toThrow(/unknown option "colour"/);
     expect(() => dashboardHandler(monitor, { maxAlerts: 0 })).toThrow(TypeError);
