@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { Call, type CallRecord, type CallSink } from './record.js';
 import { resolveOptions, resolveWrapOptions, type MonitorOptions, type ResolvedOptions, type WrapOptions } from './options.js';
 import { LabelGuard } from './lib/label-guard.js';
-import { renderExposition } from './lib/exposition.js';
+import { renderExposition, writeExposition } from './lib/exposition.js';
 import { LABEL } from './semconv.js';
 import { isOpenAIClient, openAIMethods, type InstrumentContext } from './instrument/openai.js';
 import { proxyClient } from './instrument/proxy.js';
@@ -427,14 +427,20 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
 
   metricsHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     return (_req, res) => {
-      renderExposition(this.registry).then(
-        (text) => {
+      // Written piece by piece as it is rendered: a large exposition is never one string to copy.
+      const write = (piece: string) => {
+        if (!res.headersSent) {
           res.statusCode = 200;
           res.setHeader('Content-Type', this.registry.contentType);
-          res.end(text);
-        },
+        }
+        res.write(piece);
+      };
+      writeExposition(this.registry, write).then(
+        () => res.end(),
         (error) => {
           this.fault('prometheus', error);
+          // Part of it sent: cut the response, so the scrape fails rather than reads a part as the whole.
+          if (res.headersSent) return void res.destroy();
           res.statusCode = 500;
           res.setHeader('Content-Type', 'text/plain; charset=utf-8');
           res.end('metrics unavailable\n');

@@ -66,35 +66,27 @@ function rendersAsPromClient(registry: Registry): boolean {
 
 /** The registry's exposition text, as `registry.metrics()` would give it, rendered in slices. */
 export async function renderExposition(registry: Registry): Promise<string> {
-  if (!rendersAsPromClient(registry)) return registry.metrics();
+  const pieces: string[] = [];
+  await writeExposition(registry, (piece) => pieces.push(piece));
+  return pieces.join('');
+}
+
+/**
+ * The same text, handed to `write` in pieces of about `FLAT_CHARS` characters as they are rendered: a
+ * `/metrics` handler writes each to the response, so no string of the whole exposition is made, and
+ * no copy of megabytes (to join it, then to encode it) holds the loop at the end.
+ */
+export async function writeExposition(registry: Registry, write: (piece: string) => void): Promise<void> {
+  if (!rendersAsPromClient(registry)) {
+    write(await registry.metrics());
+    return;
+  }
   const openMetrics = (registry.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
   const defaults = (registry as unknown as RegistryInternals)._defaultLabels!;
   const hasDefaults = Object.keys(defaults).length > 0;
   const context: ExpositionContext = { openMetrics, defaults: hasDefaults ? new DefaultLabels(defaults) : undefined };
 
-  const flat: string[] = [];
-  let parts: string[] = [];
-  let partsChars = 0;
-  const add = (text: string) => {
-    parts.push(text);
-    partsChars += text.length;
-  };
-  let sliceStart = performance.now();
-  let sinceLook = 0;
-  /** Between two series: flatten what has piled up, and past the slice's time let the event loop run. */
-  const maybeYield = async () => {
-    if (++sinceLook < SERIES_PER_LOOK) return;
-    sinceLook = 0;
-    if (partsChars >= FLAT_CHARS) {
-      flat.push(parts.join(''));
-      parts = [];
-      partsChars = 0;
-    }
-    if (performance.now() - sliceStart <= SLICE_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    sliceStart = performance.now();
-  };
-
+  const text = new Text(write);
   const metrics = registry.getMetricsAsArray() as unknown[];
   for (let m = 0; m < metrics.length; m++) {
     const metric = metrics[m] as MetricItem;
@@ -102,11 +94,10 @@ export async function renderExposition(registry: Registry): Promise<string> {
       // As prom-client does, in place: the family is named without `_total`, its samples with it.
       metric.name = metric.name.replace(/_total$/, '');
     }
-    if (m > 0) add(openMetrics ? '\n' : '\n\n');
+    if (m > 0) text.add(openMetrics ? '\n' : '\n\n');
     if (metric instanceof Metric) {
-      for (const text of (metric as Metric<unknown>).exposition(context)) {
-        add(text);
-        await maybeYield();
+      for (const series of (metric as Metric<unknown>).exposition(context)) {
+        if (text.add(series)) await text.pause();
       }
       continue;
     }
@@ -116,22 +107,54 @@ export async function renderExposition(registry: Registry): Promise<string> {
         ? await (metric as unknown as { getForPromString(): Promise<MetricItem> }).getForPromString()
         : await (metric as unknown as { get(): Promise<MetricItem> }).get();
     const name = escapeString(item.name);
-    add(`# HELP ${name} ${escapeString(item.help)}\n# TYPE ${name} ${item.type}`);
+    text.add(`# HELP ${name} ${escapeString(item.help)}\n# TYPE ${name} ${item.type}`);
     for (const value of item.values || []) {
       let metricName = value.metricName === undefined ? name : value.metricName;
       if (openMetrics && item.type === 'counter') metricName = `${metricName}_total`;
       let labels = value.labels === undefined ? {} : value.labels;
       if (hasDefaults) labels = { ...labels, ...defaults, ...labels };
-      const shared = value.sharedLabels === undefined ? {} : value.sharedLabels;
-      const inside = [labelPairs(labels, shared), labelPairs(shared)].filter(Boolean).join(',');
+      const shared = value.sharedLabels;
+      const inside =
+        shared === undefined ? labelPairs(labels) : [labelPairs(labels, shared), labelPairs(shared)].filter(Boolean).join(',');
       let line = `\n${metricName}${inside === '' ? '' : `{${inside}}`} ${formatValue(value.value)}`;
       const exemplar = value.exemplar;
       if (exemplar && openMetrics) line += ` # {${labelPairs(exemplar.labelSet)}} ${formatValue(exemplar.value)} ${exemplar.timestamp}`;
-      add(line);
-      await maybeYield();
+      if (text.add(line)) await text.pause();
     }
   }
-  add(openMetrics ? '\n# EOF\n' : '\n');
-  flat.push(parts.join(''));
-  return flat.join('');
+  text.add(openMetrics ? '\n# EOF\n' : '\n');
+  text.flatten();
+}
+
+/** The text not yet handed on, and the clock of the slice being rendered. */
+class Text {
+  private parts: string[] = [];
+  private partsChars = 0;
+  private sliceStart = performance.now();
+  private sinceLook = 0;
+
+  constructor(private readonly write: (piece: string) => void) {}
+
+  /** Add a series' text; true when the slice has run its time and the render should pause. */
+  add(text: string): boolean {
+    this.parts.push(text);
+    this.partsChars += text.length;
+    if (++this.sinceLook < SERIES_PER_LOOK) return false;
+    this.sinceLook = 0;
+    if (this.partsChars >= FLAT_CHARS) this.flatten();
+    return performance.now() - this.sliceStart > SLICE_MS;
+  }
+
+  /** Let the event loop run, then start a new slice. */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+  }
+
+  /** Hand what has piled up on as one flat string. */
+  flatten(): void {
+    if (this.parts.length > 0) this.write(this.parts.join(''));
+    this.parts = [];
+    this.partsChars = 0;
+  }
 }

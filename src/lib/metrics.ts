@@ -32,9 +32,12 @@ export function escapeString(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 /** prom-client's `escapeLabelValue`: a value that is not a string is written as it is. */
 function escapeLabelValue(value: unknown): unknown {
-  return typeof value === 'string' ? escapeString(value).replace(/"/g, '\\"') : value;
+  if (typeof value !== 'string' || !NEEDS_ESCAPE.test(value)) return value;
+  return escapeString(value).replace(/"/g, '\\"');
 }
 
 /** prom-client's `getValueAsString`. */

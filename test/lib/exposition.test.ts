@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMonitor, type Monitor } from '../../src/index.js';
@@ -51,6 +53,23 @@ function appMetrics(registry: Registry, prefix: string) {
   gauge.set(-2.5);
   const histogram = new PromHistogram({ name: `${prefix}_work_seconds`, help: 'App work.', buckets: [0.1, 1], registers: [registry] });
   histogram.observe(0.5);
+}
+
+/** GET a path of a local server: status, content type and body (rejects if the response is cut). */
+function get(server: http.Server, path: string): Promise<{ status: number; type: string | undefined; body: string }> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('aborted', () => reject(new Error('response cut')));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body }));
+      })
+      .on('error', reject);
+  });
 }
 
 describe('exposition', () => {
@@ -162,6 +181,49 @@ describe('exposition', () => {
     // 50,000 lines take far longer than one 5 ms slice: other work ran in between.
     expect(turns).toBeGreaterThan(1);
     expect(fast).toBe(await registry.metrics());
+  });
+
+  it('serves the same text from metricsHandler(), written in pieces, with the registry content type', async () => {
+    for (const contentType of [Registry.PROMETHEUS_CONTENT_TYPE, OPENMETRICS]) {
+      const registry = registryOf(contentType);
+      appMetrics(registry, 'app');
+      const monitor = createMonitor({ registry, resources: false });
+      // Enough models for the text to leave in several pieces (one about every 64 K characters).
+      await traffic(monitor, Array.from({ length: 30 }, (_, i) => `model-${i}`));
+      const server = http.createServer(monitor.metricsHandler());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { status, type, body } = await get(server, '/metrics');
+      expect(status).toBe(200);
+      expect(type).toBe(contentType);
+      expect(body.length).toBeGreaterThan(4 * 65536);
+      expect(body).toBe(await registry.metrics());
+      await new Promise((resolve) => server.close(resolve));
+      await monitor.shutdown();
+    }
+  });
+
+  it('answers 500 when a metric fails before anything was sent, and cuts the response when after', async () => {
+    for (const late of [false, true]) {
+      const registry = new Registry();
+      const monitor = createMonitor({ registry, resources: false, detect: false });
+      if (late) await traffic(monitor, Array.from({ length: 30 }, (_, i) => `model-${i}`));
+      const errors: Error[] = [];
+      monitor.on('error', (error) => errors.push(error));
+      registry.registerMetric({ name: 'app_broken', help: 'Broken.', type: 'gauge', aggregator: 'sum', get: async () => Promise.reject(new Error('broken')), reset() {} } as never);
+      const server = http.createServer(monitor.metricsHandler());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      if (late) {
+        // Part of the text had left: the scrape must fail, not read a part as the whole.
+        await expect(get(server, '/metrics')).rejects.toThrow();
+      } else {
+        const { status, body } = await get(server, '/metrics');
+        expect(status).toBe(500);
+        expect(body).toBe('metrics unavailable\n');
+      }
+      expect(errors.map((e) => e.message).join()).toMatch(/broken/);
+      await new Promise((resolve) => server.close(resolve));
+      await monitor.shutdown();
+    }
   });
 
   it('leaves a registry whose metrics() is its own to render itself', async () => {
