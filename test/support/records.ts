@@ -9,18 +9,29 @@ export function recorder(monitor: Monitor) {
   return {
     records,
     errors,
-    /** Resolve once at least `n` records arrived; reject after `ms`. */
+    /**
+     * Resolve once at least `n` records arrived; reject after `ms`. Calls that have ended are
+     * published by `monitor.flush()`; the bounded wait is for calls still ending (a stream's end that
+     * arrives after the app's await).
+     */
     async waitFor(n: number, ms = 3000): Promise<CallRecord[]> {
+      await monitor.flush();
       const deadline = Date.now() + ms;
       while (records.length < n) {
         if (Date.now() > deadline) throw new Error(`expected ${n} records, got ${records.length}`);
         await new Promise((r) => setTimeout(r, 5));
+        await monitor.flush();
       }
       return records;
     },
-    /** Let pending callbacks run, then return what arrived. */
-    async settle(ms = 50): Promise<CallRecord[]> {
-      await new Promise((r) => setTimeout(r, ms));
+    /**
+     * Every call that has ended has reached the listeners: return what arrived. (`ms` is kept for the
+     * callers that pass it; nothing waits on a clock.)
+     */
+    async settle(_ms?: number): Promise<CallRecord[]> {
+      await monitor.flush();
+      await new Promise((r) => setImmediate(r));
+      await monitor.flush();
       return records;
     },
   };
