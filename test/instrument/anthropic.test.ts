@@ -163,15 +163,18 @@ describe('messages.create, not streaming', () => {
   it('records a request aborted before the response as aborted', async () => {
     fresh();
     const { wrapped } = clients();
-    server.enqueue({ delayBeforeHeadersMs: 300 });
+    server.enqueue({ delayBeforeHeadersMs: 2000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await wrapped.messages.create(body, { signal: controller.signal }).catch((e) => e);
+    const sent = server.requests.length;
+    const pending = wrapped.messages.create(body, { signal: controller.signal }).catch((e) => e);
+    // Abort once the server has the request (an event, not a timer racing the server's delay).
+    while (server.requests.length === sent) await new Promise((r) => setTimeout(r, 2));
+    controller.abort();
+    const error = await pending;
     expect(error).toBeInstanceOf(Anthropic.APIUserAbortError);
     const [r] = await rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'aborted', errorType: 'aborted', errorClass: 'APIUserAbortError' });
-    expect(r.duration).toBeGreaterThanOrEqual(45);
-    expect(r.duration).toBeLessThan(300);
+    expect(r.duration).toBeLessThan(2000);
   });
 
   it('estimates tokens, marked estimated, when the message has no usage', async () => {
@@ -315,10 +318,14 @@ describe('messages.create, streaming', () => {
     const controller = new AbortController();
     const stream = await wrapped.messages.create({ ...body, stream: true }, { signal: controller.signal });
     let seen = 0;
-    setTimeout(() => controller.abort(), 250);
+    // Abort after the second text delta reached the app (an event, not a timer).
     const error = await (async () => {
-      for await (const e of stream) if (e.type === 'content_block_delta') seen++;
+      for await (const e of stream) {
+        if (e.type === 'content_block_delta') seen++;
+        if (seen === 2) controller.abort();
+      }
     })().catch((e) => e);
+    expect(seen).toBe(2);
     const [r] = await rec.waitFor(1);
     expect(rec.records).toHaveLength(1);
     expect(r.outcome).toBe('aborted');

@@ -122,15 +122,20 @@ describe('non-streaming chat completions', () => {
   it('records a request aborted before the response as aborted', async () => {
     t.fresh();
     const { wrapped } = clients();
-    t.server.enqueue({ delayBeforeHeadersMs: 300 });
+    t.server.enqueue({ delayBeforeHeadersMs: 2000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal: controller.signal }).catch((e) => e);
+    const sent = t.server.requests.length;
+    const pending = wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal: controller.signal }).catch((e) => e);
+    // Abort once the server has the request (an event, not a timer racing the server's delay).
+    while (t.server.requests.length === sent) await new Promise((r) => setTimeout(r, 2));
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await pending;
     expect(error).toBeInstanceOf(OpenAI.APIUserAbortError);
     const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'aborted', errorType: 'aborted', errorClass: 'APIUserAbortError' });
-    expect(r.duration).toBeGreaterThanOrEqual(45);
-    expect(r.duration).toBeLessThan(300);
+    expect(r.duration).toBeLessThan(2000);
+    expect(performance.now() - abortedAt).toBeLessThan(1500);
   });
 
   it('estimates tokens, marked estimated, when the response has no usage', async () => {
@@ -263,11 +268,14 @@ describe('streaming chat completions', () => {
     const controller = new AbortController();
     const stream = await wrapped.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal });
     let seen = 0;
-    const consumed = (async () => {
-      for await (const c of stream) if (c.choices[0]?.delta?.content) seen++;
+    // Abort after the second text chunk reached the app (an event, not a timer).
+    await (async () => {
+      for await (const c of stream) {
+        if (c.choices[0]?.delta?.content) seen++;
+        if (seen === 2) controller.abort();
+      }
     })().catch((e) => e);
-    setTimeout(() => controller.abort(), 200);
-    await consumed;
+    expect(seen).toBe(2);
     const [r] = await t.rec.waitFor(1);
     expect(t.rec.records).toHaveLength(1);
     expect(r.outcome).toBe('aborted');

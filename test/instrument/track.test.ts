@@ -108,10 +108,14 @@ describe('track: a function that returns a promise', () => {
 
   it('records a fetch aborted through its signal as aborted', async () => {
     t.fresh();
-    t.server.enqueue({ delayBeforeHeadersMs: 300 });
+    t.server.enqueue({ delayBeforeHeadersMs: 2000 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await t.monitor.track(chat, options)({ model: 'llama3', messages }, controller.signal).catch((e: unknown) => e);
+    const sent = t.server.requests.length;
+    const pending = t.monitor.track(chat, options)({ model: 'llama3', messages }, controller.signal).catch((e: unknown) => e);
+    // Abort once the server has the request (an event, not a timer racing the server's delay).
+    while (t.server.requests.length === sent) await new Promise((r) => setTimeout(r, 2));
+    controller.abort();
+    const error = await pending;
     expect((error as Error).name).toBe('AbortError');
     const [r] = await t.rec.waitFor(1);
     expect(r).toMatchObject({ outcome: 'aborted', errorType: 'aborted' });
