@@ -8,6 +8,13 @@
  *   reported, and it is started again after a backoff that doubles from 1 s to 60 s (back to 1 s after a
  *   run that lasted 30 s). If it never printed a valid line in its first `GIVE_UP_AFTER` runs (binary
  *   present, driver missing), it is left off.
+ * - nvidia-smi alive but silent (hung in the driver, stopped by a debugger, a wedged pipe): no reading for
+ *   `silenceMs` (3 intervals, at least 5 s; `startupSilenceMs`, at least 30 s, for a run's first reading,
+ *   as a first query on a machine without persistence mode can take seconds per GPU) counts as a hang.
+ *   It is reported once, killed (SIGKILL: a hung process may not act on anything else), its GPUs are
+ *   marked absent at once, and it is restarted with the same backoff as after a crash. A new one is
+ *   started only once the killed one has gone, so a driver that hangs every nvidia-smi does not pile
+ *   them up. A run that never printed a reading counts towards `GIVE_UP_AFTER` as above.
  * - A line that is not a GPU reading (warnings, truncation, garbage) is skipped; the first one after a
  *   run's first reading is reported as a fault (one before it goes with the fault of that run's exit,
  *   as it is usually nvidia-smi's own error). `[N/A]`, `[Not Supported]` and other non-numbers leave
@@ -35,6 +42,13 @@ const MAX_LINE_LENGTH = 4096;
 const GIVE_UP_AFTER = 3;
 /** A run that printed readings for this long resets the restart backoff. */
 const HEALTHY_RUN_MS = 30_000;
+/**
+ * The least silence taken as a hang, whatever the interval: a query that stalls for a second or two
+ * on a busy driver is not one.
+ */
+const MIN_SILENCE_MS = 5000;
+/** The least time a run is given for its first reading (driver and GPU initialisation). */
+const MIN_STARTUP_SILENCE_MS = 30_000;
 const MIB = 1024 * 1024;
 
 /** One parsed line; absent figures are undefined. */
@@ -109,6 +123,10 @@ export interface GpuProbeOptions {
   /** First restart delay; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** No reading for this long from a running nvidia-smi is a hang. Default: 3 intervals, at least 5 s. */
+  silenceMs?: number;
+  /** The same, for a run's first reading. Default: 3 intervals, at least 30 s. */
+  startupSilenceMs?: number;
   fault: (error: unknown) => void;
 }
 
@@ -141,6 +159,12 @@ export class GpuProbe {
   private readonly readings = new Map<number, { reading: GpuReading; at: number }>();
   private child: ChildProcess | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Fires when the running nvidia-smi may have been silent too long. */
+  private watchdog: NodeJS.Timeout | undefined;
+  /** performance.now() of the run's latest reading, or of its start before its first. */
+  private lastReadingAt = 0;
+  /** An nvidia-smi killed for silence that has not exited yet: no new one starts until it has. */
+  private silenced: ChildProcess | undefined;
   private backoffMs: number;
   private stopped = false;
   private partial = '';
@@ -156,6 +180,8 @@ export class GpuProbe {
   spawns = 0;
   /** Why the probe is not running, when it gave up: 'missing' (not on PATH) or 'failing'. */
   off: 'missing' | 'failing' | undefined;
+  readonly silenceMs: number;
+  readonly startupSilenceMs: number;
 
   constructor(options: GpuProbeOptions) {
     this.command = options.command ?? 'nvidia-smi';
@@ -164,6 +190,8 @@ export class GpuProbe {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.backoffMs = this.initialBackoffMs;
     this.fault = options.fault;
+    this.silenceMs = options.silenceMs ?? Math.max(3 * this.intervalMs, MIN_SILENCE_MS);
+    this.startupSilenceMs = options.startupSilenceMs ?? Math.max(3 * this.intervalMs, MIN_STARTUP_SILENCE_MS);
     // Spawned on the next turn, not inside createMonitor(): a monitor created and shut down at once
     // (tests, short scripts) never forks a process.
     this.restartTimer = setTimeout(() => {
@@ -193,6 +221,7 @@ export class GpuProbe {
     this.stopped = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    this.disarmWatchdog();
     this.readings.clear();
     const child = this.child;
     this.child = undefined;
@@ -206,6 +235,11 @@ export class GpuProbe {
 
   private start(): void {
     if (this.stopped) return;
+    if (this.silenced !== undefined) {
+      // The one killed for silence is still there (stuck in the driver?): wait for it, backing off.
+      this.scheduleRestart();
+      return;
+    }
     this.partial = '';
     this.validLinesThisRun = 0;
     this.garbageReportedThisRun = false;
@@ -225,17 +259,22 @@ export class GpuProbe {
     }
     this.spawns++;
     this.runStartedAt = performance.now();
+    this.lastReadingAt = this.runStartedAt;
     this.child = child;
+    this.armWatchdog(this.startupSilenceMs);
     killOnExit(child);
     child.unref();
     // The pipes are handles of their own: unref them too, or they keep the app's loop alive.
     (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
     (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => this.onData(chunk));
+    // Output of a child killed for silence, printed before it went, is not this run's.
+    child.stdout!.on('data', (chunk: string) => {
+      if (this.child === child) this.onData(chunk);
+    });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-500);
+      if (this.child === child) this.stderrTail = (this.stderrTail + chunk).slice(-500);
     });
     // A pipe error ends the run like an exit does ('close' follows); unhandled, it would throw.
     child.stdout!.on('error', () => {});
@@ -267,11 +306,51 @@ export class GpuProbe {
       this.onGarbage(line);
       return;
     }
+    const now = performance.now();
+    this.lastReadingAt = now;
+    // The run's first reading: from now on a hang is the shorter silence.
+    if (this.validLinesThisRun === 0) this.armWatchdog(this.silenceMs);
     this.validLinesThisRun++;
     this.everValid = true;
     this.runsWithoutOutput = 0;
-    this.readings.set(reading.index, { reading, at: performance.now() });
+    this.readings.set(reading.index, { reading, at: now });
   }
+
+  private armWatchdog(ms: number): void {
+    this.disarmWatchdog();
+    this.watchdog = setTimeout(this.checkSilence, Math.max(1, ms));
+    this.watchdog.unref();
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** The watchdog: re-armed for the rest of the allowance if a reading came since, else the run hung. */
+  private readonly checkSilence = (): void => {
+    this.watchdog = undefined;
+    const child = this.child;
+    if (child === undefined || this.stopped) return;
+    const limit = this.validLinesThisRun > 0 ? this.silenceMs : this.startupSilenceMs;
+    const silentFor = performance.now() - this.lastReadingAt;
+    if (silentFor < limit) {
+      this.armWatchdog(limit - silentFor);
+      return;
+    }
+    // Ended here, as a crash ends in onEnd; its 'close', when it comes, is not reported again.
+    this.child = undefined;
+    this.readings.clear();
+    this.silenced = child;
+    try {
+      if (child.pid !== undefined) child.kill('SIGKILL');
+    } catch {
+      // Gone already.
+    }
+    const said = [this.outputBeforeReadings, this.stderrTail.trim()].filter(Boolean).join(' / ');
+    this.fault(new Error(`nvidia-smi printed no reading for ${limit} ms while still running: killed it${said ? `; it said: ${said}` : ''}`));
+    this.afterRun(this.lastReadingAt - this.runStartedAt);
+  };
 
   private onGarbage(line: string): void {
     // Before any reading, it is likely nvidia-smi's own error message: it goes with the exit's fault.
@@ -286,8 +365,10 @@ export class GpuProbe {
 
   private onEnd(child: ChildProcess, error: NodeJS.ErrnoException | undefined, code: number | null, signal: NodeJS.Signals | null): void {
     liveChildren.delete(child);
-    if (this.child !== child) return; // Stopped, or an 'error' already handled this run.
+    if (this.silenced === child) this.silenced = undefined;
+    if (this.child !== child) return; // Stopped, killed for silence, or an 'error' already handled this run.
     this.child = undefined;
+    this.disarmWatchdog();
     this.readings.clear();
     if (this.stopped) return;
     if (error?.code === 'ENOENT' && !this.everValid) {
@@ -297,13 +378,18 @@ export class GpuProbe {
     const why = error !== undefined ? error.message : signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const said = [this.outputBeforeReadings, this.stderrTail.trim()].filter(Boolean).join(' / ');
     this.fault(new Error(`nvidia-smi ${why}${said ? `: ${said}` : ''}`));
+    this.afterRun(performance.now() - this.runStartedAt);
+  }
+
+  /** After a run ended (exit, crash or hang) that printed readings for `healthyMs`: restart, or give up. */
+  private afterRun(healthyMs: number): void {
     if (this.validLinesThisRun === 0) this.runsWithoutOutput++;
     if (!this.everValid && this.runsWithoutOutput >= GIVE_UP_AFTER) {
       this.off = 'failing';
       return;
     }
     // A run that printed readings for a while was healthy: restart soon. A crash loop backs off.
-    if (this.validLinesThisRun > 0 && performance.now() - this.runStartedAt >= HEALTHY_RUN_MS) this.backoffMs = this.initialBackoffMs;
+    if (this.validLinesThisRun > 0 && healthyMs >= HEALTHY_RUN_MS) this.backoffMs = this.initialBackoffMs;
     this.scheduleRestart();
   }
 

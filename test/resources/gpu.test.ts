@@ -148,6 +148,68 @@ describe('GpuProbe with a fake nvidia-smi on PATH', () => {
     expect(faults).toHaveLength(1);
   });
 
+  it('kills an nvidia-smi that keeps running but stops printing, reports it once, marks the GPUs absent and restarts it', async () => {
+    fake = installFakeNvidiaSmi({ mode: 'hang', hangAfter: 3 });
+    const p = start({ silenceMs: 400, initialBackoffMs: 200 });
+    await gpusOf(p, 2);
+    const firstPid = fake.runs()[0].pid;
+    await waitFor('the silence to be reported', () => (faults.length > 0 ? true : undefined));
+    expect(faults[0].message).toMatch(/^nvidia-smi printed no reading for 400 ms while still running: killed it$/);
+    // Absent at once, as after a crash (the readings alone would age out only after 3 intervals + 1 s).
+    expect(p.read()).toEqual([]);
+    await waitFor('the silent nvidia-smi to be gone', () => (alive(firstPid) ? undefined : true));
+    // A new one, with the same arguments, after the backoff; its readings come through.
+    const gpus = await gpusOf(p, 2);
+    expect(gpus[0].utilization).toBe(0.37);
+    const runs = fake.runs();
+    expect(runs).toHaveLength(2);
+    expect(runs[1].args).toEqual(runs[0].args);
+    expect(alive(runs[1].pid)).toBe(true);
+    expect(p.spawns).toBe(2);
+    // Reported once: the kill is not reported again as an exit, and the healthy run adds nothing.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(faults).toHaveLength(1);
+    expect(p.read()).toHaveLength(2);
+  });
+
+  it('reports each hang once and restarts after each', async () => {
+    fake = installFakeNvidiaSmi({ mode: 'hang', hangAfter: 2, hangRuns: 2 });
+    const p = start({ silenceMs: 300, initialBackoffMs: 50 });
+    await waitFor('a third run that prints', () => (fake!.runs().length === 3 && p.read().length === 2 ? true : undefined), 8000);
+    expect(faults.map((f) => f.message)).toEqual([
+      'nvidia-smi printed no reading for 300 ms while still running: killed it',
+      'nvidia-smi printed no reading for 300 ms while still running: killed it',
+    ]);
+    const runs = fake.runs();
+    await waitFor('both silent ones to be gone', () => (alive(runs[0].pid) || alive(runs[1].pid) ? undefined : true));
+    expect(p.off).toBeUndefined();
+  });
+
+  it('kills an nvidia-smi that never prints a first reading, and gives up after three such runs', async () => {
+    fake = installFakeNvidiaSmi({ mode: 'silent' });
+    const p = start({ startupSilenceMs: 1000, initialBackoffMs: 20 });
+    await waitFor('the probe to give up', () => p.off, 8000);
+    expect(p.off).toBe('failing');
+    expect(faults.map((f) => f.message)).toEqual(Array(3).fill('nvidia-smi printed no reading for 1000 ms while still running: killed it'));
+    const runs = fake.runs();
+    expect(runs).toHaveLength(3);
+    await waitFor('every silent one to be gone', () => (runs.some((r) => alive(r.pid)) ? undefined : true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.runs()).toHaveLength(3);
+  });
+
+  it('waits at least 5 s (3 intervals when longer) for a reading, 30 s for the first one', () => {
+    const quick = new GpuProbe({ intervalMs: 250, fault: () => {} });
+    const slow = new GpuProbe({ intervalMs: 20_000, fault: () => {} });
+    try {
+      expect([quick.silenceMs, quick.startupSilenceMs]).toEqual([5000, 30_000]);
+      expect([slow.silenceMs, slow.startupSilenceMs]).toEqual([60_000, 60_000]);
+    } finally {
+      quick.stop();
+      slow.stop();
+    }
+  });
+
   it('gives up after three runs that printed nothing but an error (binary present, driver missing)', async () => {
     fake = installFakeNvidiaSmi({ mode: 'fail' });
     const p = start({ initialBackoffMs: 20 });

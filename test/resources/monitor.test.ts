@@ -164,4 +164,28 @@ describe('Prometheus exposition', () => {
     await waitFor('GPUs after the restart', () => samples.slice(count).find((s) => s.gpus.length === 2), 5000);
     expect(fake.runs()).toHaveLength(2);
   });
+
+  it('reports an nvidia-smi that hangs (alive, printing nothing) as a monitor fault, kills it and restarts it', async () => {
+    fake = installFakeNvidiaSmi({ mode: 'hang', hangAfter: 2 });
+    const samples: ResourceSample[] = [];
+    const errors: MonitorError[] = [];
+    monitor = createMonitor({ resources: { intervalMs: 250 }, otel: false });
+    monitor.on('resources', (s) => samples.push(s));
+    monitor.on('error', (e) => errors.push(e));
+    await waitFor('GPUs', () => samples.find((s) => s.gpus.length === 2));
+    const firstPid = fake.runs()[0].pid;
+    // At a 250 ms interval the probe waits the 5 s floor for a reading.
+    await waitFor('the hang to be reported', () => errors[0], 8000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].component).toBe('resources');
+    expect(errors[0].message).toBe('llm-vitals: fault in resources: nvidia-smi printed no reading for 5000 ms while still running: killed it');
+    expect(valueOf(await monitor.metrics(), 'llm_vitals_internal_errors_total', { component: 'resources' })).toBe(1);
+    await waitFor('the hung nvidia-smi to be gone', () => (alive(firstPid) ? undefined : true));
+    // After the default 1 s backoff a new one runs and the GPUs are back in the samples and the exposition.
+    const count = samples.length;
+    await waitFor('GPUs after the restart', () => samples.slice(count).find((s) => s.gpus.length === 2), 5000);
+    expect(fake.runs()).toHaveLength(2);
+    expect(valueOf(await monitor.metrics(), 'hw_gpu_utilization_ratio', { ...gpu(0), hw_gpu_task: 'general' })).toBe(0.37);
+    expect(errors).toHaveLength(1);
+  }, 20_000);
 });

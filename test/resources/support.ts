@@ -26,7 +26,9 @@ export interface FakeNvidiaSmi {
  * Put the fake `nvidia-smi` first on PATH, in this process's environment (children inherit it), with
  * FAKE_NVIDIA_SMI_* settings. `restore()` puts PATH and the settings back.
  */
-export function installFakeNvidiaSmi(settings: { mode?: string; gpus?: number; crashAfter?: number } = {}): FakeNvidiaSmi {
+export function installFakeNvidiaSmi(
+  settings: { mode?: string; gpus?: number; crashAfter?: number; hangAfter?: number; hangRuns?: number } = {},
+): FakeNvidiaSmi {
   const dir = mkdtempSync(join(tmpdir(), 'llm-vitals-smi-'));
   symlinkSync(FAKE_NVIDIA_SMI, join(dir, 'nvidia-smi'));
   const log = join(dir, 'runs.log');
@@ -36,6 +38,8 @@ export function installFakeNvidiaSmi(settings: { mode?: string; gpus?: number; c
     FAKE_NVIDIA_SMI_MODE: settings.mode ?? '',
     FAKE_NVIDIA_SMI_GPUS: String(settings.gpus ?? 2),
     FAKE_NVIDIA_SMI_CRASH_AFTER: String(settings.crashAfter ?? 2),
+    FAKE_NVIDIA_SMI_HANG_AFTER: String(settings.hangAfter ?? 2),
+    FAKE_NVIDIA_SMI_HANG_RUNS: String(settings.hangRuns ?? 1),
   };
   const saved: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(env)) {
