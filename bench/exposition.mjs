@@ -14,7 +14,8 @@
  *
  * Figures per workload, each over `--rounds` rounds after 5 unmeasured:
  * - time: median wall time of `await monitor.metrics()`, and of a GET of the handler on loopback
- *   (server and client in this process), whole body read;
+ *   (server and client in this process), whole body read; in brackets the median CPU time of the
+ *   process meanwhile (steadier than wall time on a shared machine; GC threads included);
  * - longest block: the longest gap between two turns of a `setImmediate` chain running meanwhile (the
  *   time the loop could serve nothing else), median and worst of the rounds;
  * - nothing running: the same probe, for as long as a GET takes, with nothing to do. On a busy shared
@@ -86,14 +87,16 @@ async function probe(work) {
     if (running) setImmediate(tick);
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   setImmediate(tick);
   await work();
   const wall = performance.now() - t0;
+  const { user, system } = process.cpuUsage(cpu0);
   running = false;
   const now = performance.now();
   if (now - last > longest) longest = now - last;
   await turn();
-  return { wall, longest };
+  return { wall, cpu: (user + system) / 1000, longest };
 }
 
 /** GET the whole body of a local server's path. */
@@ -116,7 +119,7 @@ async function measure(work) {
   const runs = [];
   for (let i = 0; i < ROUNDS; i++) runs.push(await probe(work));
   const blocks = runs.map((r) => r.longest);
-  return { wall: median(runs.map((r) => r.wall)), block: median(blocks), worst: Math.max(...blocks) };
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), block: median(blocks), worst: Math.max(...blocks) };
 }
 
 const rows = [];
@@ -141,11 +144,11 @@ for (const [workload, size] of [
 const ms = (x) => `${x.toFixed(1)} ms`;
 console.log(`node ${process.version}, ${cpus()[0].model.trim()}, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}; ${ROUNDS} rounds; ${dist}`);
 console.log(
-  '| workload | models | samples | bytes | metrics(): time | metrics(): longest block (median / worst) | GET /metrics: time | GET /metrics: longest block (median / worst) | nothing running: longest block (median / worst) |',
+  '| workload | models | samples | bytes | metrics(): time (CPU) | metrics(): longest block (median / worst) | GET /metrics: time (CPU) | GET /metrics: longest block (median / worst) | nothing running: longest block (median / worst) |',
 );
 console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {
   console.log(
-    `| ${r.workload} | ${r.models} | ${r.samples} | ${(r.bytes / 1e6).toFixed(2)} MB | ${ms(r.render.wall)} | ${ms(r.render.block)} / ${ms(r.render.worst)} | ${ms(r.served.wall)} | ${ms(r.served.block)} / ${ms(r.served.worst)} | ${ms(r.floor.block)} / ${ms(r.floor.worst)} |`,
+    `| ${r.workload} | ${r.models} | ${r.samples} | ${(r.bytes / 1e6).toFixed(2)} MB | ${ms(r.render.wall)} (${ms(r.render.cpu)}) | ${ms(r.render.block)} / ${ms(r.render.worst)} | ${ms(r.served.wall)} (${ms(r.served.cpu)}) | ${ms(r.served.block)} / ${ms(r.served.worst)} | ${ms(r.floor.block)} / ${ms(r.floor.worst)} |`,
   );
 }
