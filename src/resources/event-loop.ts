@@ -14,20 +14,28 @@
  * until the new one has surely ticked; the largest gap it records in that time is carried into the
  * next interval's max. The two overlap for 2 x resolution per interval (two more timer ticks each).
  *
+ * Each interval's delays also go to the `onInterval` hook (its gaps as a few steps, `stepsOf`): the
+ * Prometheus gauges build prom-client's since-the-previous-scrape window from them
+ * (event-loop-window.ts).
+ *
  * Definitions: https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions and the
  * OpenTelemetry `nodejs.eventloop.*` metrics.
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { stepsOf, type IntervalDelays } from './event-loop-window.js';
 import type { EventLoopSample } from './sample.js';
 
 /**
- * The delay timer's period. Each tick wakes the process; on the 2-core VM of bench/resources.mjs a
- * tick of an idle process costs 50-65 µs of CPU, so 10 ms (Node's and prom-client's default) costs
- * about 0.5% of a core, 50 ms about 0.1%, 100 ms about 0.06%, and the whole sampler at a 1 s interval
- * has to fit in 0.2%. 100 ms still sees every block worth telling apart from a slow provider at its
- * full length (a block of N ms reads >= N ms), and two ticks fit in the shortest interval (250 ms).
+ * The delay timer's period: 10 ms, prom-client's (`eventLoopMonitoringPrecision`) and OpenTelemetry
+ * runtime-node's (`monitoringPrecision`) default. The values are gaps between ticks, so the period is
+ * part of what they mean: an idle loop reads about one period, and the share of gaps a block takes
+ * (hence p50, p99) depends on how many ticks an interval has. With any other period, the gauges
+ * published under prom-client's names would not mean what prom-client's mean (at 100 ms an idle
+ * process read p50 0.0999 s where prom-client said 0.0102 s, and an alert on "p99 > 50 ms" fired
+ * forever). The cost: each tick wakes the process; on the 2-core VM of bench/resources.mjs an idle
+ * process pays about 0.5% of one core for this timer (what `collectDefaultMetrics` pays for its own).
  */
-export const EVENT_LOOP_RESOLUTION_MS = 100;
+export const EVENT_LOOP_RESOLUTION_MS = 10;
 
 const RESOLUTION_NS = EVENT_LOOP_RESOLUTION_MS * 1e6;
 
@@ -48,7 +56,8 @@ export class EventLoopProbe {
   private carriedMaxNs = 0;
   private lastUtilization: EventLoopUtilization;
 
-  constructor() {
+  /** `onInterval`: each interval's delays, for the since-the-previous-scrape window; not called for an interval without a gap. */
+  constructor(private readonly onInterval?: (delays: IntervalDelays) => void) {
     this.current = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
     this.spare = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
     this.current.enable();
@@ -73,6 +82,7 @@ export class EventLoopProbe {
       utilization: 0,
       resolutionMs: EVENT_LOOP_RESOLUTION_MS,
     };
+    if (this.onInterval !== undefined && maxNs > 0) this.onInterval(this.intervalDelays(h, count, maxNs, sample));
     const next = this.spare;
     next.reset();
     next.enable();
@@ -91,6 +101,17 @@ export class EventLoopProbe {
     sample.utilization = performance.eventLoopUtilization(now, this.lastUtilization).utilization;
     this.lastUtilization = now;
     return sample;
+  }
+
+  /** The interval's gaps for the since-the-previous-scrape window, with the carried one when it is the largest. */
+  private intervalDelays(h: IntervalHistogram, count: number, maxNs: number, sample: EventLoopSample): IntervalDelays {
+    const maxMs = maxNs / 1e6;
+    if (count === 0) return { count: 1, p50Ms: maxMs, p99Ms: maxMs, maxMs, steps: [maxMs, 1] };
+    const steps = stepsOf((rank) => h.percentile((100 * rank) / count) / 1e6, count);
+    if (maxNs <= h.max) return { count, p50Ms: sample.delayP50Ms!, p99Ms: sample.delayP99Ms!, maxMs, steps };
+    // The carried gap is one more, the largest.
+    steps.push(maxMs, 1);
+    return { count: count + 1, p50Ms: sample.delayP50Ms!, p99Ms: sample.delayP99Ms!, maxMs, steps };
   }
 
   stop(): void {

@@ -7,7 +7,9 @@
  * samples to the Prometheus gauges, the OpenTelemetry observable gauges and the monitor's listeners.
  */
 import type { Registry } from 'prom-client';
+import { RESOURCE_METRIC } from '../semconv.js';
 import { EventLoopProbe } from './event-loop.js';
+import { EventLoopWindow, type WindowDelays } from './event-loop-window.js';
 import { GpuProbe } from './gpu.js';
 import { ProcessProbe } from './process.js';
 import { ResourceGauges } from './prometheus.js';
@@ -24,6 +26,8 @@ export interface ResourceSamplerOptions {
   fault: (error: unknown) => void;
   /** Each new sample. */
   onSample: (sample: ResourceSample) => void;
+  /** Fed each interval's event-loop delays (the Prometheus gauges' since-the-previous-scrape window). */
+  eventLoopWindow?: EventLoopWindow;
 }
 
 export class ResourceSampler {
@@ -39,7 +43,8 @@ export class ResourceSampler {
 
   constructor(options: ResourceSamplerOptions) {
     this.options = options;
-    this.eventLoopProbe = options.eventLoop ? new EventLoopProbe() : undefined;
+    const window = options.eventLoopWindow;
+    this.eventLoopProbe = options.eventLoop ? new EventLoopProbe(window === undefined ? undefined : (delays) => window.add(delays)) : undefined;
     this.gpuProbe = options.gpu === 'auto' ? new GpuProbe({ intervalMs: options.intervalMs, fault: options.fault }) : undefined;
     // Sampled from setImmediate: an event-loop delay tick that is overdue (the loop was blocked) runs
     // in the timers phase with this timer, maybe after it; by the check phase it has been recorded.
@@ -117,11 +122,20 @@ export function startResourceSampling(
   const fault = (error: unknown) => wiring.fault('resources', error);
   let sampler: ResourceSampler | undefined;
   const latest = () => sampler?.latest();
+  // prom-client's event-loop gauges cover the time since the previous scrape, not the latest interval:
+  // the gauges see each sample with its delays replaced by that window's, unless prom-client's own
+  // collector already has those names on the registry.
+  const registry = wiring.registry;
+  const window =
+    options.eventLoop && registry !== undefined && PROM_CLIENT_DELAY_NAMES.some((name) => registry.getSingleMetric(name) === undefined)
+      ? new EventLoopWindow()
+      : undefined;
   // The exporters first: if one could not be set up, no timer or child process is left behind.
-  const gauges = wiring.registry !== undefined ? new ResourceGauges(wiring.registry, latest) : undefined;
+  const gauges = registry !== undefined ? new ResourceGauges(registry, window === undefined ? latest : withScrapeWindow(latest, window)) : undefined;
   const otel = wiring.otel?.api !== undefined ? followMeterProvider(wiring.otel.api, wiring.otel.meterProvider, latest, fault) : undefined;
   sampler = new ResourceSampler({
     ...options,
+    eventLoopWindow: window,
     fault,
     onSample: (sample) => {
       otel?.check();
@@ -139,5 +153,29 @@ export function startResourceSampling(
       gauges?.remove();
       otel?.stop();
     },
+  };
+}
+
+const PROM_CLIENT_DELAY_NAMES = [RESOURCE_METRIC.eventLoopDelayP50.prom, RESOURCE_METRIC.eventLoopDelayP99.prom, RESOURCE_METRIC.eventLoopDelayMax.prom];
+
+/**
+ * The latest sample as the Prometheus gauges read it: event-loop delays over the intervals since the
+ * previous scrape. The first gauge read in a scrape takes the window; the others get the same (a read
+ * with no new interval repeats the last), so one object serves the whole scrape.
+ */
+function withScrapeWindow(latest: () => ResourceSample | undefined, window: EventLoopWindow): () => ResourceSample | undefined {
+  let from: ResourceSample | undefined;
+  let delays: WindowDelays | undefined;
+  let view: ResourceSample | undefined;
+  return () => {
+    const sample = latest();
+    if (sample?.eventLoop === undefined) return sample;
+    const current = window.read();
+    if (sample !== from || current !== delays) {
+      from = sample;
+      delays = current;
+      view = { ...sample, eventLoop: { ...sample.eventLoop, delayP50Ms: current?.p50Ms, delayP99Ms: current?.p99Ms, delayMaxMs: current?.maxMs } };
+    }
+    return view;
   };
 }

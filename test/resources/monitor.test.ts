@@ -51,7 +51,7 @@ describe('Prometheus exposition', () => {
   });
 
   it('exports process, event-loop and system figures under the prom-client default names, from the same sample as the snapshot', async () => {
-    const { monitor } = await monitorWithGpus();
+    const { monitor, samples } = await monitorWithGpus();
     // snapshot() and metrics() in the same turn read the same latest sample.
     const snapshot = monitor.snapshot();
     const text = await monitor.metrics();
@@ -63,9 +63,17 @@ describe('Prometheus exposition', () => {
     expect(valueOf(text, 'process_resident_memory_bytes', {})).toBe(r.process.residentMemoryBytes);
     expect(valueOf(text, 'nodejs_heap_size_used_bytes', {})).toBe(r.process.heapUsedBytes);
     expect(valueOf(text, 'nodejs_heap_size_total_bytes', {})).toBe(r.process.heapTotalBytes);
-    expect(valueOf(text, 'nodejs_eventloop_lag_p50_seconds', {})).toBeCloseTo(r.eventLoop!.delayP50Ms! / 1000, 12);
-    expect(valueOf(text, 'nodejs_eventloop_lag_p99_seconds', {})).toBeCloseTo(r.eventLoop!.delayP99Ms! / 1000, 12);
-    expect(valueOf(text, 'nodejs_eventloop_lag_max_seconds', {})).toBeCloseTo(r.eventLoop!.delayMaxMs! / 1000, 12);
+    // The event-loop delays, as prom-client's, cover every sample since the previous scrape (here the
+    // first: every sample so far), not only the latest.
+    const loops = samples.map((s) => s.eventLoop!);
+    expect(loops.at(-1)).toEqual(r.eventLoop);
+    const p50 = valueOf(text, 'nodejs_eventloop_lag_p50_seconds', {})! * 1000;
+    expect(p50).toBeGreaterThanOrEqual(Math.min(...loops.map((l) => l.delayP50Ms!)));
+    expect(p50).toBeLessThanOrEqual(Math.max(...loops.map((l) => l.delayP50Ms!)));
+    const p99 = valueOf(text, 'nodejs_eventloop_lag_p99_seconds', {})! * 1000;
+    expect(p99).toBeGreaterThanOrEqual(Math.min(...loops.map((l) => l.delayP99Ms!)));
+    expect(p99).toBeLessThanOrEqual(Math.max(...loops.map((l) => l.delayMaxMs!)));
+    expect(valueOf(text, 'nodejs_eventloop_lag_max_seconds', {})).toBeCloseTo(Math.max(...loops.map((l) => l.delayMaxMs!)) / 1000, 12);
     expect(valueOf(text, 'nodejs_eventloop_utilization_ratio', {})).toBe(r.eventLoop!.utilization);
     expect(valueOf(text, 'system_memory_limit_bytes', {})).toBe(os.totalmem());
     expect(valueOf(text, 'system_memory_usage_bytes', { system_memory_state: 'used' })).toBe(r.system.memoryUsedBytes);
