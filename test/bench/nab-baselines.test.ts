@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadNab, PROFILES, scoreCorpus } from '../../bench/detect-nab.mjs';
+import { BASELINES } from '../../bench/nab-baselines/baselines.mjs';
+import { chiSquaredUpperPoint } from '../../bench/nab-baselines/relative-entropy.mjs';
+import { scoreAtThreshold } from '../../bench/nab-baselines/score.mjs';
+
+const nabDir = resolve(process.env.NAB_DIR ?? resolve(__dirname, '../../../shared/data/nab'));
+const baseline = (id: string) => BASELINES.find((b) => b.id === id)!;
+const asPublished = (scores: Float64Array) => Array.from(scores, (x) => Number(x.toPrecision(12)));
+
+// One series of 100 rows a minute apart, one window over rows 40..49.
+const timestamps = Array.from({ length: 100 }, (_, i) => Date.UTC(2014, 0, 1) + i * 60_000);
+const one = { name: 'test/one.csv', timestamps, values: timestamps.map(() => 0), windows: [[timestamps[40], timestamps[49]]] as [number, number][] };
+
+describe('NAB baselines (bench/nab-baselines)', () => {
+  it('scores a fixed threshold as the corpus search scores the threshold it chose', () => {
+    const scores = timestamps.map((_, i) => (i === 30 ? 0.9 : i === 45 ? 0.8 : i === 70 ? 0.6 : 0.1));
+    const searched = scoreCorpus([{ ...one, scores }]);
+    expect(scoreAtThreshold([{ ...one, scores }], searched.threshold)).toMatchObject({ raw: searched.raw, score: searched.score, falsePositives: searched.falsePositives });
+    // A threshold above every score detects nothing: the null detector's 0.
+    expect(scoreAtThreshold([{ ...one, scores }], 1).score).toBe(0);
+  });
+
+  it('tests relative entropy against the chi-squared point scipy gives (4 degrees of freedom, 0.99)', () => {
+    expect(chiSquaredUpperPoint(0.01, 4)).toBeCloseTo(13.2767, 4);
+  });
+
+  it.skipIf(!existsSync(nabDir))('reproduces Relative Entropy\'s and Windowed Gaussian\'s published scores on the NAB subset', () => {
+    const series = loadNab(nabDir);
+    for (const id of ['relative-entropy', 'windowed-gaussian']) {
+      const b = baseline(id);
+      const r = scoreCorpus(series.map((s) => ({ ...s, scores: asPublished(b.score(s.values, b.grid[0])) })), PROFILES.standard);
+      expect(Math.abs(r.score - b.published), id).toBeLessThanOrEqual(2);
+    }
+  });
+});
