@@ -179,7 +179,7 @@ async function overhead(seconds) {
         `| ${r.name} | ${r.samples} | ${r.gpus} | ${(r.cpuMicros / 1000).toFixed(1)} | ${(share(r) * 100).toFixed(3)} | ${r === off ? '-' : (added * 100).toFixed(3)} | ${perSample === undefined ? '-' : perSample.toFixed(0)} |`,
       );
     }
-    console.log(`\n"Added" is against "off" of the same kind (idle, or with traffic). "Added per sample" includes the event-loop delay timer's wake-ups (every 100 ms) between samples.`);
+    console.log(`\n"Added" is against "off" of the same kind (idle, or with traffic). "Added per sample" includes the event-loop delay timer's wake-ups (every 10 ms, prom-client's resolution) between samples.`);
   } finally {
     rmSync(smiDir, { recursive: true, force: true });
   }

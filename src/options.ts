@@ -267,7 +267,8 @@ function resolveOtelOptions(value: boolean | OtelOptions | undefined): ResolvedO
 export interface ResourceOptions {
   /**
    * Milliseconds between samples, also nvidia-smi's `-lms` interval. Default 5000. From 250 to
-   * 3600000; at 1000 the sampler costs under 0.2% of a core (bench/results/resources.md).
+   * 3600000; at 1000 the sampler costs about 1% of a core, most of it the event-loop delay timer's
+   * 10 ms ticks (prom-client's resolution); see BENCHMARKS.md (Resources).
    */
   intervalMs?: number;
   /**

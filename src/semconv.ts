@@ -356,15 +356,15 @@ export const RESOURCE_METRIC = {
   },
   eventLoopDelayP50: {
     prom: 'nodejs_eventloop_lag_p50_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.p50', otelInstrument: 'gauge', unit: 's',
-    help: 'The 50th percentile of the recorded event loop delays (last sampling interval).',
+    help: 'The 50th percentile of the recorded event loop delays (Prometheus: since the previous scrape, as prom-client reports it; OpenTelemetry: the last sampling interval).',
   },
   eventLoopDelayP99: {
     prom: 'nodejs_eventloop_lag_p99_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.p99', otelInstrument: 'gauge', unit: 's',
-    help: 'The 99th percentile of the recorded event loop delays (last sampling interval).',
+    help: 'The 99th percentile of the recorded event loop delays (Prometheus: since the previous scrape, as prom-client reports it; OpenTelemetry: the last sampling interval).',
   },
   eventLoopDelayMax: {
     prom: 'nodejs_eventloop_lag_max_seconds', promType: 'gauge', otel: 'nodejs.eventloop.delay.max', otelInstrument: 'gauge', unit: 's',
-    help: 'The maximum recorded event loop delay (last sampling interval).',
+    help: 'The maximum recorded event loop delay (Prometheus: since the previous scrape, as prom-client reports it; OpenTelemetry: the last sampling interval).',
   },
   eventLoopUtilization: {
     prom: 'nodejs_eventloop_utilization_ratio', promType: 'gauge', otel: 'nodejs.eventloop.utilization', otelInstrument: 'gauge', unit: '1',
