@@ -52,9 +52,16 @@ describe('Prometheus exposition', () => {
 
   it('exports process, event-loop and system figures under the prom-client default names, from the same sample as the snapshot', async () => {
     const { monitor, samples } = await monitorWithGpus();
-    // snapshot() and metrics() in the same turn read the same latest sample.
-    const snapshot = monitor.snapshot();
-    const text = await monitor.metrics();
+    // snapshot() and metrics() read the same latest sample when no new one arrived while the
+    // exposition was rendered (it yields to the event loop every few ms): render again if one did.
+    let snapshot = monitor.snapshot();
+    let text = '';
+    for (let tries = 0; tries < 20; tries++) {
+      const seen = samples.length;
+      snapshot = monitor.snapshot();
+      text = await monitor.metrics();
+      if (samples.length === seen) break;
+    }
     const r = snapshot.resources!;
     expect(r).toBeDefined();
     expect(valueOf(text, 'process_cpu_user_seconds_total', {})).toBe(r.process.cpuUserSeconds);
