@@ -502,10 +502,14 @@ export class DetectorSink implements Sink {
       registers,
     });
     // The gauges are read from the detectors when Prometheus scrapes: nothing per observation.
+    // Across cluster workers (prom-client's AggregatorRegistry) a score is the highest any worker
+    // gives, never a sum of scores in [0, 1]; so is each drift statistic (a p-value too: a drift the
+    // workers disagree on takes the least alarming p-value, which needs every worker to see it).
     const anomalyScore: Gauge = new Gauge({
       name: DETECT_METRIC.anomalyScore.prom,
       help: DETECT_METRIC.anomalyScore.help,
       labelNames: METRIC_LABELS,
+      aggregator: 'max',
       registers,
       collect() {
         for (const group of sink.groups.values()) {
@@ -520,6 +524,7 @@ export class DetectorSink implements Sink {
       name: DETECT_METRIC.driftScore.prom,
       help: DETECT_METRIC.driftScore.help,
       labelNames: [...METRIC_LABELS, DETECT_LABEL.statistic],
+      aggregator: 'max',
       registers,
       collect() {
         for (const group of sink.groups.values()) {
