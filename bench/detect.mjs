@@ -2,7 +2,7 @@
  * Detector benchmark: cost, quality on synthetic streams with known change points, and the NAB score.
  *
  *   npm run bench:detect                       (builds, then runs this file against dist/)
- *   LLM_VITALS_DIST=.bench-dist/detect node bench/detect.mjs [--section cost|synthetic|nab] [--quick]
+ *   LLM_VITALS_DIST=.bench-dist/detect node bench/detect.mjs [--section cost|synthetic|families|seasonal|nab] [--quick]
  *
  * 1. Cost: median nanoseconds per observation of each detector and drift monitor (batches of 100,000
  *    updates), and the time detection adds per call, monitor with `detect` on against off, one process.
@@ -10,7 +10,10 @@
  *    delay (observations from the change to the alert) for mean shifts of 0.5, 1 and 2 standard
  *    deviations, a variance change, lognormal latencies slowing down, an error-rate rise and a
  *    finish-reason mix change.
- * 3. NAB: the subset in ../shared/data/nab (or NAB_DIR), every file replayed with the same `replay`
+ * 3. Families (bench/detect-families.mjs): false alarms per observation on stable signals of ten shapes
+ *    (1,000,000 observations each; 100,000 with --quick) and delays after 1σ and 2σ shifts.
+ * 4. Seasonal: a noisy sine with a spike and a level shift, replayed as `llm-vitals backtest` does.
+ * 5. NAB: the subset in ../shared/data/nab (or NAB_DIR), every file replayed with the same `replay`
  *    the `llm-vitals backtest` command runs, scored with NAB's rules (bench/detect-nab.mjs), next to
  *    the published scores for the same files.
  *
@@ -20,6 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { familiesSection } from './detect-families.mjs';
 import { loadNab, probationLength, PROFILES, scoreCorpus } from './detect-nab.mjs';
 import { normal, uniform } from './random.mjs';
 
@@ -383,8 +387,48 @@ function nabSection() {
   return headline;
 }
 
+// ---- 4. seasonal ----
+
+/** Issue 15, item 3: sine ±10 (period 100 rows), noise σ 2, 2,000 rows a minute apart, spike at 700, +25 from 1400. */
+function seasonalSection() {
+  out('## Seasonal series: a spike and a level shift');
+  out();
+  out('Noisy sine (±10, period 100 rows, noise σ 2), 2,000 rows one minute apart, +40 at row 700, +25 from row 1400 on; each detector with default options through `replay` (what `llm-vitals backtest file.csv --detector <name>` runs). Eight noise seeds; targets for the default (`series`): nothing before row 700, the shift found within 20 rows, one alert per incident.');
+  out();
+  out('| detector | seed 1: alerts (row: reason) | seeds with an alert before row 700 | seeds with the shift found within 20 rows | mean alerts per seed |');
+  out('| --- | --- | ---: | ---: | ---: |');
+  const rows = (seed) => {
+    const g = normal(seed);
+    const start = Date.UTC(2026, 0, 1);
+    const values = [];
+    const times = [];
+    for (let i = 0; i < 2000; i++) {
+      values.push(10 * Math.sin((2 * Math.PI * i) / 100) + 2 * g() + (i === 700 ? 40 : 0) + (i >= 1400 ? 25 : 0));
+      times.push(start + i * 60_000);
+    }
+    return { timestamps: times.map((t) => new Date(t).toISOString()), times, values, source: `seasonal-${seed}` };
+  };
+  for (const name of ['series', 'combined', 'cusum', 'ewma']) {
+    let early = 0;
+    let found = 0;
+    let total = 0;
+    let first = '';
+    for (let seed = 1; seed <= 8; seed++) {
+      const { alerts } = detect.replay(rows(seed), name);
+      if (seed === 1) first = alerts.length > 12 ? `${alerts.length} alerts` : alerts.map((a) => `${a.index}: ${a.reason}`).join(', ');
+      if (alerts.some((a) => a.index < 700)) early++;
+      if (alerts.some((a) => a.index >= 1400 && a.index <= 1420)) found++;
+      total += alerts.length;
+    }
+    out(`| ${name} | ${first} | ${early} of 8 | ${found} of 8 | ${fmt(total / 8)} |`);
+  }
+  out();
+}
+
 const started = performance.now();
 if (only === undefined || only === 'cost') await costSection();
 if (only === undefined || only === 'synthetic') syntheticSection();
+if (only === undefined || only === 'families') await familiesSection(out, { n: quick ? 100_000 : 1_000_000, seeds: quick ? 50 : 200 });
+if (only === undefined || only === 'seasonal') seasonalSection();
 if (only === undefined || only === 'nab') nabSection();
 out(`Ran in ${fmt((performance.now() - started) / 1000)} s.`);

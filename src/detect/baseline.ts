@@ -1,4 +1,8 @@
 /**
+ * The numeric detectors score each value by its rank among the signal's recent values (ranks.ts); this
+ * baseline is what they report as the typical value and its spread (and what `standardize` offers
+ * where a normal z is wanted).
+ *
  * The baseline a detector compares each observation with: a robust location and scale of the signal
  * (on the scale the detector works on), learnt from the first observations and then followed slowly.
  *

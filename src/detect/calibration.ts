@@ -73,16 +73,18 @@ export class SurpriseCalibrator {
    * The calibrated surprise of L (nats): no more than the history says it is, min(L, rarity(L)); L is
    * counted into the history (`delay` observations later).
    */
-  calibrate(surprise: number): number {
-    const rarity = this.rarity(surprise);
+  calibrate(surprise: number, count = true): number {
+    const rarity = this.rarity(surprise, count);
     return rarity < surprise ? rarity : surprise;
   }
 
   /**
    * How rare the history says L is, -ln P̂(surprise ≥ L) (Infinity while the history is empty), and L
-   * counted into it: for a statistic ranked only against its own past, not a calibrated surprise itself.
+   * counted into it (unless `count` is false: a value already reported as an incident by another
+   * rule, whose surprise must not teach the tail): for a statistic ranked only against its own past,
+   * not a calibrated surprise itself.
    */
-  rarity(surprise: number): number {
+  rarity(surprise: number, count = true): number {
     let rarity = surprise > BASE ? Infinity : surprise;
     if (surprise > BASE && this.total > 0) {
       const u = levelValue(this.tailLevel);
@@ -100,6 +102,7 @@ export class SurpriseCalibrator {
         rarity = -Math.log(reached / this.total);
       }
     }
+    if (!count) return rarity;
     const pending = this.pending;
     if (pending.length === 0) this.count(surprise);
     else {

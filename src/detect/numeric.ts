@@ -1,8 +1,18 @@
 /**
- * The frame of the detectors that watch a numeric signal against a robust baseline: the working
- * scale (linear, or ln(value + offset) for signals whose spread grows with their level), the warm-up
- * that fits the baseline, and the standardised residual z = (y - location) / scale each statistic is
- * built on.
+ * The frame of the detectors that watch a numeric signal: the working scale (linear, or
+ * ln(value + offset) for signals whose spread grows with their level), the warm-up, and the two
+ * readings of each value every statistic is built on, both taken against the signal's own recent
+ * history (ranks.ts), not a normal assumption:
+ *
+ * - z, the value's randomised rank among the last `memory` accepted values as a standard normal
+ *   score: exactly N(0, 1) for a stable signal of any shape, ties included, so the sequential charts
+ *   keep their normal run lengths on token counts, skewed latencies and constants alike;
+ * - ln p of the point test, from the conservative rank and a peaks-over-threshold tail beyond it: a
+ *   value equal to one seen often is never a point anomaly.
+ *
+ * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
+ * spike is judged against the normal values, not against the last spike. The robust baseline
+ * (baseline.ts) is still followed for what the detector reports: the typical value and its spread.
  *
  * After a level or spread alert the baseline is learnt again (the new level is the new normal), from
  * as many values as the cooldown lasts (at least 10, at most the warm-up): the cooldown is blind to
@@ -11,12 +21,17 @@
  */
 import { Baseline } from './baseline.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
+import { RankHistory } from './ranks.js';
 
 /** The fewest values a baseline is learnt again from after an alert (a median and MAD need a few). */
 const RELEARN_MIN = 10;
+/** The most values the rank history holds (its copy per update grows with it). */
+const HISTORY_MAX = 4096;
 
 export abstract class NumericDetector extends StreamingDetector {
   protected readonly baseline: Baseline;
+  private readonly history: RankHistory;
+  private readonly lnRate: number;
   private readonly relearnValues: number;
   private readonly logScale: boolean;
   private readonly logOffset: number;
@@ -24,6 +39,8 @@ export abstract class NumericDetector extends StreamingDetector {
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     super(options, ownKeys);
     this.baseline = new Baseline(this.options.warmup, this.options.memory);
+    this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear');
+    this.lnRate = Math.log(this.options.falseAlarmRate);
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
     this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
@@ -42,17 +59,27 @@ export abstract class NumericDetector extends StreamingDetector {
   protected evidence(value: number): number {
     const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
     const b = this.baseline;
+    const history = this.history;
     if (!b.ready) {
+      if (b.learnt === 0) history.clear();
       b.learn(y);
+      history.add(y);
       return -1;
     }
-    const ratio = this.test(b.standardize(y));
-    if (this.follows()) b.follow(y);
+    history.locate(y);
+    const lnPoint = history.logTail(y, this.options.direction);
+    const ratio = this.test(history.normalScore(y), lnPoint);
+    if (this.follows()) {
+      b.follow(y);
+      if (lnPoint > this.lnRate) history.add(y);
+      else history.observeResolution(y);
+    } else history.observeResolution(y);
     return ratio;
   }
 
   protected restart(): void {
     this.baseline.restart();
+    this.history.reset();
     this.clear();
   }
 
@@ -62,8 +89,11 @@ export abstract class NumericDetector extends StreamingDetector {
     this.clear();
   }
 
-  /** Update the statistics with the standardised residual; the ratio ln(p) / ln(budget) of the strongest. */
-  protected abstract test(z: number): number;
+  /**
+   * Update the statistics with the value's normal score z and the ln p of its point test; the ratio
+   * ln(p) / ln(budget) of the strongest.
+   */
+  protected abstract test(z: number, lnPoint: number): number;
   /** Whether the baseline may follow this observation (false while a shift is building up). */
   protected follows(): boolean {
     return true;

@@ -1,11 +1,13 @@
 /**
- * Robust z-score: how far one observation lies from the baseline's median, in robust standard
- * deviations (1.4826 × MAD, followed with Huber-clipped updates), optionally on a log scale. It
- * catches point anomalies: a single latency spike, one call with ten times the usual output.
+ * Point test: how rare one observation is against the signal's own recent history, two-sided unless a
+ * direction is given. It catches point anomalies: a single latency spike, one call with ten times
+ * the usual output.
  *
- * p is the normal tail probability of z (two-sided unless a direction is given), so the score is 0.5
- * where a stable normal signal would be this far out once per `1 / falseAlarmRate` observations.
- * Defined in Iglewicz & Hoaglin (1993), "How to detect and handle outliers" (the modified z-score).
+ * p is the conservative rank of the value among the last `memory` values, with a peaks-over-threshold
+ * tail beyond the most extreme tenth (ranks.ts): no normal assumption, so a skewed or heavy-tailed
+ * signal keeps the budget, and a value equal to one seen often is never an outlier. The score is 0.5
+ * where p is the false-alarm budget. The baseline (median and MAD, as the modified z-score of
+ * Iglewicz & Hoaglin 1993) is what the detector reports as its typical value.
  */
 import type { AlertReason, DetectorOptions } from './detector.js';
 import { NumericDetector } from './numeric.js';
@@ -27,9 +29,9 @@ export class RobustZDetector extends NumericDetector {
     this.lnBudget = Math.log(this.options.falseAlarmRate);
   }
 
-  protected test(z: number): number {
+  protected test(_z: number, lnPoint: number): number {
     this.reason = 'point';
-    return logTailFor(this.options.direction, z) / this.lnBudget;
+    return lnPoint / this.lnBudget;
   }
 
   protected alerted(_reason: AlertReason): void {}

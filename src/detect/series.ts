@@ -59,6 +59,7 @@ const CALIBRATION_HORIZON = 100_000;
 const MEAN_AD_TO_SD = 1.2533;
 /** A value beyond every value seen by more than this share of their range is out of range (NAB's HTM detector's). */
 const RANGE_TOLERANCE = 0.05;
+const RANGE_SDS_EARLY = 2;
 
 /** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
 class ErrorScale {
@@ -114,6 +115,8 @@ export class SeriesDetector extends StreamingDetector {
   // The range of every value seen since the start (working scale)
   private min = Infinity;
   private max = -Infinity;
+  /** Values seen since the warm-up ended. */
+  private seen = 0;
 
   constructor(options?: SeriesOptions) {
     super(options, ['period']);
@@ -164,20 +167,26 @@ export class SeriesDetector extends StreamingDetector {
     // it was before this value): on a stationary series the range's records come ever rarer, and one
     // a short warm-up's narrow range would call out (a value at 2.5σ after 60 values) is not news.
     const byRange = RANGE_TOLERANCE * (max - min);
-    const tolerance = byRange > this.spreadSd ? byRange : this.spreadSd;
-    const surprise = this.step(y);
-    if (max > min) {
-      const direction = this.options.direction;
-      if ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance)) {
-        this.reason = 'range';
-        return Infinity;
-      }
+    const w = this.options.warmup;
+    const early = this.seen < w ? 1 + (RANGE_SDS_EARLY - 1) * (1 - this.seen / w) : 1;
+    this.seen++;
+    const bySd = early * this.spreadSd;
+    const tolerance = byRange > bySd ? byRange : bySd;
+    const direction = this.options.direction;
+    const outOfRange = max > min && ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance));
+    // An out-of-range value is reported by the range rule: its surprise does not teach the point
+    // statistics' tail (one huge spike would stretch it so far that a level shift later, big but
+    // within the range the spike made, scores under the budget).
+    const surprise = this.step(y, !(outOfRange && !this.cooling));
+    if (outOfRange) {
+      this.reason = 'range';
+      return Infinity;
     }
     return surprise / this.lnBudget;
   }
 
   /** One value through the models: their updates, and the surprise in nats after calibration. */
-  private step(y: number): number {
+  private step(y: number, countPoint = true): number {
     const direction = this.options.direction;
     const forecastLevel = this.level + this.phi * (this.previous - this.level);
     const levelZ = (y - forecastLevel) / this.levelError.scale;
@@ -207,11 +216,11 @@ export class SeriesDetector extends StreamingDetector {
     this.followLevel(y);
 
     const surprise = -logTailFor(direction, z);
-    let best = this.pointCalibrator.calibrate(surprise);
+    let best = this.pointCalibrator.calibrate(surprise, countPoint);
     // An error of a size this series has often shown is not an anomaly, however many of today's
     // standard errors it is (the error scale narrows after a noisy start: the same daily spike would
     // become a new record of surprise every day).
-    const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale));
+    const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale), countPoint);
     if (size < best) best = size;
     let reason: AlertReason = 'point';
     const capped = surprise < WINDOW_CAP ? surprise : WINDOW_CAP;
@@ -349,5 +358,6 @@ export class SeriesDetector extends StreamingDetector {
     this.lastForecast = NaN;
     this.min = Infinity;
     this.max = -Infinity;
+    this.seen = 0;
   }
 }

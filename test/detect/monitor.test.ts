@@ -42,19 +42,21 @@ describe('detectors in the monitor', () => {
     // No cooldown: on a loaded machine a call just before the spike may itself be slow enough to alert,
     // and the spike must not fall in that alert's cooldown.
     const { client, anomalies, rec } = setUp({ detect: { warmup: 20, cooldown: 0, drift: { reference: 30, window: 30, every: 10 } } });
-    await calls(client, 40);
-    let n = 40;
+    // 200 calls: the point test reads the tail from the signal's own history (its top tenth), which a
+    // few dozen calls on a loaded machine do not pin down.
+    await calls(client, 200);
+    let n = 200;
     await rec.waitFor(n);
     // On a loaded machine latencies may creep up enough for a level alert, after which the detector
     // learns its baseline again: call on until it is watching.
     const latencyPhase = () => monitor.snapshot().detectors!.groups[0].signals.latency.anomaly!.phase;
-    while (latencyPhase() !== 'watching' && n < 200) {
+    while (latencyPhase() !== 'watching' && n < 400) {
       await calls(client, 1);
       await rec.waitFor(++n);
     }
     // The spike stands well clear of the slowest earlier call, however loaded the machine is.
     const slowestWarmUp = Math.max(...(await rec.waitFor(n)).map((r) => r.duration));
-    const delay = Math.max(800, Math.ceil(10 * slowestWarmUp));
+    const delay = Math.max(800, Math.ceil(30 * slowestWarmUp));
     server.enqueue({ delayBeforeHeadersMs: delay });
     await calls(client, 1);
     const records = await rec.waitFor(n + 1);
@@ -173,11 +175,12 @@ describe('detectors in the monitor', () => {
     monitor.on('anomaly', () => {
       throw new Error('listener bug');
     });
-    await calls(client, 30);
-    server.enqueue({ delayBeforeHeadersMs: 300 });
+    // Enough calls for the point test to know the latencies' tail (see the spike test above).
+    await calls(client, 200);
+    server.enqueue({ delayBeforeHeadersMs: 2000 });
     const reply = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
     expect(reply.choices[0].message.content).toBeTruthy();
-    await rec.waitFor(31);
+    await rec.waitFor(201);
     expect(rec.errors.some((e) => /listener bug/.test(e.message))).toBe(true);
   });
 

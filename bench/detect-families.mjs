@@ -1,0 +1,175 @@
+/**
+ * False alarms and detection delays of the detectors on stable signals of many shapes (issue 15, item 1).
+ *
+ *   npm run bench:detect                      (runs this as its "families" section)
+ *   LLM_VITALS_DIST=.bench-dist/detect node bench/detect-families.mjs [--n 1000000] [--seeds 200]
+ *
+ * Each family is a stationary stream, seeded. False alarms: alerts per observation after the warm-up,
+ * against the budget `falseAlarmRate` (1e-4 at defaults), for
+ *   - observe: `monitor.observe('x', value)` at default settings (a custom signal: linear, both ways);
+ *   - call signal: the per-call detector as the call signals run it (log scale, both ways);
+ *   - series: the backtest's default detector (no timestamps, so no seasonal model).
+ * Delay: observations from a shift of the mean by 1 or 2 standard deviations of the family (added to
+ * every value) to the first alert, default per-call detector, after 1,000 stable observations.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { normal, uniform } from './random.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = resolve(process.env.LLM_VITALS_DIST ?? resolve(root, 'dist'));
+const detect = await import(pathToFileURL(`${dist}/detect.js`).href);
+const { createMonitor } = await import(pathToFileURL(`${dist}/index.js`).href);
+
+/** Seeded stream makers: family(seed) -> () => value; `sd` the family's standard deviation. */
+const gammaDraw = (shape, g, u) => {
+  // Marsaglia & Tsang (2000), shape >= 1.
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x;
+    let v;
+    do {
+      x = g();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const w = u();
+    if (w < 1 - 0.0331 * x * x * x * x || Math.log(w) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+};
+const poissonDraw = (lambda, u) => {
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  let p = u();
+  while (p > limit) {
+    k++;
+    p *= u();
+  }
+  return k;
+};
+const discrete = (values, shares) => (seed) => {
+  const u = uniform(seed);
+  return () => {
+    let w = u();
+    for (let i = 0; i < values.length - 1; i++) {
+      if (w < shares[i]) return values[i];
+      w -= shares[i];
+    }
+    return values[values.length - 1];
+  };
+};
+const discreteSd = (values, shares) => {
+  const m = values.reduce((a, v, i) => a + v * shares[i], 0);
+  return Math.sqrt(values.reduce((a, v, i) => a + (v - m) ** 2 * shares[i], 0));
+};
+
+export const FAMILIES = [
+  { name: 'normal (100, 15)', sd: 15, make: (seed) => { const g = normal(seed); return () => 100 + 15 * g(); } },
+  { name: 'lognormal (median 800, σ 0.35)', sd: 800 * Math.sqrt((Math.exp(0.35 ** 2) - 1) * Math.exp(0.35 ** 2)), make: (seed) => { const g = normal(seed); return () => 800 * Math.exp(0.35 * g()); } },
+  { name: 'gamma (shape 2, scale 100)', sd: 100 * Math.SQRT2, make: (seed) => { const g = normal(seed); const u = uniform(seed + 7); return () => 100 * gammaDraw(2, g, u); } },
+  { name: 'Pareto (α 2.5, minimum 100)', sd: 100 * Math.sqrt(2.5 / (1.5 ** 2 * 0.5)), make: (seed) => { const u = uniform(seed); return () => 100 * Math.pow(1 - u(), -1 / 2.5); } },
+  { name: 'two modes (70% N(200, 20), 30% N(600, 40))', sd: Math.sqrt(0.7 * 400 + 0.3 * 1600 + 0.21 * 400 ** 2), make: (seed) => { const g = normal(seed); const u = uniform(seed + 3); return () => (u() < 0.7 ? 200 + 20 * g() : 600 + 40 * g()); } },
+  { name: 'input tokens: 90% 12, 10% 10', sd: discreteSd([12, 10], [0.9, 0.1]), make: discrete([12, 10], [0.9, 0.1]) },
+  { name: 'output tokens: 97% 1, 3% 2', sd: discreteSd([1, 2], [0.97, 0.03]), make: discrete([1, 2], [0.97, 0.03]) },
+  { name: 'classifier: 1 or 2 tokens, 50/50', sd: 0.5, make: discrete([1, 2], [0.5, 0.5]) },
+  { name: 'Poisson (λ 4)', sd: 2, make: (seed) => { const u = uniform(seed); return () => poissonDraw(4, u); } },
+  { name: 'constant 42', sd: 0, make: () => () => 42 },
+];
+
+const WARMUP = 60;
+
+/** Alerts per observation after the warm-up over `n` observations of one seeded stream. */
+export function falseAlarms(makeDetector, family, n, seed = 1) {
+  const d = makeDetector();
+  const next = family.make(seed);
+  let alarms = 0;
+  for (let i = 0; i < n; i++) if (d.update(next(), i * 60_000).anomaly && i >= WARMUP) alarms++;
+  return { alarms, watched: n - WARMUP };
+}
+
+/** The same through `monitor.observe` at default settings. */
+export async function observeFalseAlarms(family, n, seed = 1) {
+  const monitor = createMonitor({ resources: false, otel: false, prometheus: false });
+  let alarms = 0;
+  monitor.on('anomaly', () => alarms++);
+  const next = family.make(seed);
+  for (let i = 0; i < n; i++) monitor.observe('x', next());
+  await monitor.shutdown();
+  return { alarms, watched: n - WARMUP };
+}
+
+/** Delay after a shift of `shift` standard deviations (up), over `seeds` streams. */
+export function delay(makeDetector, family, shift, seeds, changeAt = 1000) {
+  const found = [];
+  let missed = 0;
+  let early = 0;
+  const add = shift * family.sd;
+  for (let s = 0; s < seeds; s++) {
+    const d = makeDetector();
+    const next = family.make(5000 + s);
+    for (let i = 0; i < changeAt; i++) if (d.update(next(), i).anomaly) early++;
+    let at = -1;
+    for (let j = 0; j < 1000; j++) {
+      if (d.update(next() + add, changeAt + j).anomaly) {
+        at = j + 1;
+        break;
+      }
+    }
+    if (at < 0) missed++;
+    else found.push(at);
+  }
+  found.sort((a, b) => a - b);
+  const mean = found.length ? found.reduce((a, b) => a + b, 0) / found.length : NaN;
+  return { mean, median: found.length ? found[found.length >> 1] : NaN, missed, early, seeds };
+}
+
+export const DETECTORS = {
+  observe: 'monitor.observe (defaults)',
+  call: () => new detect.CombinedDetector({ scale: 'log', direction: 'both' }),
+  combined: () => new detect.CombinedDetector(),
+  series: () => new detect.SeriesDetector(),
+};
+
+export async function familiesSection(out, { n, seeds }) {
+  const budget = 1e-4;
+  out('## Stable signals of every shape (false alarms) and shifts (delays)');
+  out();
+  out(`${n.toLocaleString('en-US')} observations per family and detector (one seeded stream), alerts counted after the ${WARMUP}-observation warm-up; budget falseAlarmRate = 1e-4 per observation, target ≤ 1.5e-4. Delays: ${seeds} seeded streams, the mean moved up by 1 or 2 of the family's standard deviations after 1,000 observations, default per-call detector (\`combined\`, linear); target mean ≤ 20 and ≤ 8.`);
+  out();
+  out('| family | observe (defaults): alerts per observation | call signal (log, both) | combined (backtest) | series (backtest) | delay +1σ mean (median) | delay +2σ mean (median) | missed / early |');
+  out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const rows = [];
+  for (const family of FAMILIES) {
+    const o = await observeFalseAlarms(family, n);
+    const c = falseAlarms(DETECTORS.call, family, n);
+    const b = falseAlarms(DETECTORS.combined, family, n);
+    const s = falseAlarms(DETECTORS.series, family, n);
+    const rate = (r) => `${(r.alarms / r.watched).toExponential(1)} (${r.alarms})`;
+    let d1 = '—';
+    let d2 = '—';
+    let miss = '';
+    if (family.sd > 0) {
+      const a = delay(DETECTORS.combined, family, 1, seeds);
+      const z = delay(DETECTORS.combined, family, 2, seeds);
+      d1 = `${a.mean.toFixed(1)} (${a.median})`;
+      d2 = `${z.mean.toFixed(1)} (${z.median})`;
+      miss = `${a.missed + z.missed} / ${a.early + z.early}`;
+    }
+    rows.push({ family: family.name, observe: o, call: c, combined: b, series: s });
+    out(`| ${family.name} | ${rate(o)} | ${rate(c)} | ${rate(b)} | ${rate(s)} | ${d1} | ${d2} | ${miss} |`);
+  }
+  out();
+  const worst = Math.max(...rows.flatMap((r) => [r.observe, r.call, r.combined, r.series].map((x) => x.alarms / x.watched)));
+  out(`Worst alerts per observation: ${worst.toExponential(2)} (${(worst / budget).toFixed(2)} × the budget).`);
+  out();
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const arg = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
+  const started = performance.now();
+  await familiesSection((l = '') => process.stdout.write(`${l}\n`), { n: arg('--n', 100_000), seeds: arg('--seeds', 100) });
+  process.stdout.write(`Ran in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`);
+}

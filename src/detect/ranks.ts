@@ -1,0 +1,295 @@
+/**
+ * The signal's own history as the yardstick: each new value is ranked among the last `size` values
+ * the detector accepted, so the false-alarm rate holds whatever the signal's shape (skewed, heavy
+ * tailed, two-moded, a handful of integers, a constant), with no normal assumption.
+ *
+ * - `normalScore(y)`: the randomised conformal rank u = (#below + U · (#equal + 1)) / (n + 1), U
+ *   uniform in (0, 1), turned into a normal z = Φ⁻¹(u). For exchangeable values u is exactly uniform,
+ *   ties included (the randomisation spreads a frequent value over its share of ranks), so z is exactly
+ *   standard normal and the sequential charts built on z (CUSUM, EWMA, the spread chart) keep the run
+ *   lengths computed for normal data. A value equal to every value in the history is no evidence (z = 0).
+ *   Beyond the history's range, z is read from the tail model below instead, so a value far out is
+ *   not capped at the most extreme rank.
+ * - `logTail(y, direction)`: ln p of the point test, conservative with ties: p = (#at least as extreme
+ *   + 1) / (n + 1), so a value equal to a value seen often is never a point anomaly. Among the `tail`
+ *   most extreme values and beyond, p comes from peaks over threshold: over u, the (k+1)-th most
+ *   extreme value, the excesses are taken as exponential, and with S the sum of the k excesses the
+ *   predictive tail is exactly P(excess > e) = (1 + e / S)^-k (the ratio of one exponential to a sum
+ *   of k is Lomax: no plug-in error from estimating the scale on few values). For positive values the
+ *   same is computed on ln y too (a Pareto tail is exponential there), and the larger p is kept: a
+ *   light tail is then judged conservatively, a heavy one correctly.
+ *
+ * Ideas: conformal p-values, Vovk, Gammerman & Shafer (2005), "Algorithmic Learning in a Random
+ * World", ch. 2 (smoothed p-values are exactly uniform); peaks over threshold, Pickands (1975); the
+ * exponential predictive tail is the shape-0 case of Siffer et al. (2017), "Anomaly detection in
+ * streams with extreme value theory".
+ */
+import type { Direction } from './detector.js';
+
+/** Share of the history treated as its tail, and the fewest values in it. */
+const TAIL_SHARE = 0.1;
+const TAIL_MIN = 5;
+
+export class RankHistory {
+  /** The history in arrival order (a ring) and sorted. */
+  private readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  /** ln of the sorted values, when the tail is read on the log scale too. */
+  private readonly logs: Float64Array | undefined;
+  private count = 0;
+  private next = 0;
+  /** The located value and its place: the first index ≥ it, the first index > it. */
+  private located = NaN;
+  private below = 0;
+  private notAbove = 0;
+  /**
+   * The smallest gap between two different values the history has held (since `reset`): the signal's
+   * resolution. A count moves by at least 1: the tail never takes the excesses over u to be smaller
+   * than that per value, so a count of 2 after a run of 1s is not called infinitely rare.
+   */
+  private resolution = Infinity;
+  /** xorshift32 state: the tie-breaking draws, seeded so that a replay gives the same scores. */
+  private seed = 0x9e3779b9;
+
+  /**
+   * `size`: values kept; `readsLog`: also read the tail on ln y for positive values (for a signal on
+   * its linear scale; one already on a log scale is read there only).
+   */
+  constructor(
+    readonly size: number,
+    readsLog = true,
+  ) {
+    this.ring = new Float64Array(size);
+    this.sorted = new Float64Array(size);
+    if (readsLog) this.logs = new Float64Array(size);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Forget the values (the resolution learnt is kept: it is the signal's, not the level's). */
+  clear(): void {
+    this.count = 0;
+    this.next = 0;
+    this.located = NaN;
+  }
+
+  /** Forget everything. */
+  reset(): void {
+    this.clear();
+    this.resolution = Infinity;
+    this.seed = 0x9e3779b9;
+  }
+
+  /**
+   * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y (the
+   * two binary searches are shared by all three).
+   */
+  locate(y: number): void {
+    this.located = y;
+    this.below = this.lowerBound(y);
+    this.notAbove = this.upperBound(y);
+  }
+
+  /** Remember the located y, forgetting the oldest value once full. */
+  add(y: number): void {
+    if (this.located !== y) this.locate(y);
+    this.learnResolution(y);
+    const sorted = this.sorted;
+    const logs = this.logs;
+    const j = this.notAbove;
+    const lnY = y > 0 ? Math.log(y) : -Infinity;
+    // The place the values between move from: the oldest's, once full (forgotten as y comes in), else the end.
+    const i = this.count === this.size ? this.lowerBound(this.ring[this.next]) : this.count++;
+    // Move the values between i and y's place by one, in one pass.
+    if (j > i) {
+      sorted.copyWithin(i, i + 1, j);
+      sorted[j - 1] = y;
+      if (logs !== undefined) {
+        logs.copyWithin(i, i + 1, j);
+        logs[j - 1] = lnY;
+      }
+    } else {
+      sorted.copyWithin(j + 1, j, i);
+      sorted[j] = y;
+      if (logs !== undefined) {
+        logs.copyWithin(j + 1, j, i);
+        logs[j] = lnY;
+      }
+    }
+    this.ring[this.next] = y;
+    this.next = this.next + 1 === this.size ? 0 : this.next + 1;
+    this.located = NaN;
+  }
+
+  /** Learn the resolution from the located y when it is not kept (a spike kept out of the history). */
+  observeResolution(y: number): void {
+    if (this.located !== y) this.locate(y);
+    this.learnResolution(y);
+  }
+
+  /** A new value makes new neighbours only where it differs from them (an equal one adds no gap). */
+  private learnResolution(y: number): void {
+    const j = this.notAbove;
+    const sorted = this.sorted;
+    if (j > 0) {
+      const gap = y - sorted[j - 1];
+      if (gap > 0 && gap < this.resolution) this.resolution = gap;
+    }
+    if (j < this.count) {
+      const gap = sorted[j] - y;
+      if (gap > 0 && gap < this.resolution) this.resolution = gap;
+    }
+  }
+
+  /** Φ⁻¹ of the randomised rank of the located y among the history (see the file's comment). */
+  normalScore(y: number): number {
+    const n = this.count;
+    const below = this.below;
+    const notAbove = this.notAbove;
+    const equal = notAbove - below;
+    if (equal === n) return 0;
+    const u = (below + this.draw() * (equal + 1)) / (n + 1);
+    let z = normalQuantileFast(u);
+    if (below === n) {
+      const zTail = -normalQuantileFast(Math.exp(this.logUpperTail(y)));
+      if (zTail > z) z = zTail;
+    } else if (notAbove === 0) {
+      const zTail = normalQuantileFast(Math.exp(this.logLowerTail(y)));
+      if (zTail < z) z = zTail;
+    }
+    return z;
+  }
+
+  /** ln p of the located y as a point anomaly the way `direction` looks (see the file's comment). */
+  logTail(y: number, direction: Direction): number {
+    if (direction === 'up') return this.logUpperTail(y);
+    if (direction === 'down') return this.logLowerTail(y);
+    const up = this.logUpperTail(y);
+    const down = this.logLowerTail(y);
+    const p = Math.LN2 + (up < down ? up : down);
+    return p < 0 ? p : 0;
+  }
+
+  /** ln P(value ≥ y). */
+  private logUpperTail(y: number): number {
+    const n = this.count;
+    const atLeast = n - this.below;
+    const lnRank = Math.log((atLeast + 1) / (n + 1));
+    const k = this.tailSize();
+    if (atLeast > k) return lnRank;
+    const sorted = this.sorted;
+    const u = sorted[n - 1 - k];
+    let sum = 0;
+    for (let i = n - k; i < n; i++) sum += sorted[i] - u;
+    const floor = this.resolution === Infinity ? 0 : k * this.resolution;
+    if (sum < floor) sum = floor;
+    const lnShare = Math.log((k + 1) / (n + 1));
+    let tail = lnShare - k * Math.log1p((y - u) / sum);
+    const logs = this.logs;
+    if (logs !== undefined && sorted[0] > 0) {
+      const lnU = logs[n - 1 - k];
+      let logSum = 0;
+      for (let i = n - k; i < n; i++) logSum += logs[i];
+      logSum -= k * lnU;
+      const logTail = lnShare - k * Math.log1p((Math.log(y) - lnU) / logSum);
+      if (logTail > tail) tail = logTail;
+    }
+    // Beyond every value kept, the tail model alone; among them, never rarer than the rank says.
+    return atLeast === 0 || tail > lnRank ? tail : lnRank;
+  }
+
+  /** ln P(value ≤ y). */
+  private logLowerTail(y: number): number {
+    const n = this.count;
+    const atMost = this.notAbove;
+    const lnRank = Math.log((atMost + 1) / (n + 1));
+    const k = this.tailSize();
+    if (atMost > k) return lnRank;
+    const sorted = this.sorted;
+    const u = sorted[k];
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += u - sorted[i];
+    const floor = this.resolution === Infinity ? 0 : k * this.resolution;
+    if (sum < floor) sum = floor;
+    const lnShare = Math.log((k + 1) / (n + 1));
+    let tail = lnShare - k * Math.log1p((u - y) / sum);
+    const logs = this.logs;
+    if (logs !== undefined && sorted[0] > 0) {
+      const lnU = logs[k];
+      let logSum = k * lnU;
+      for (let i = 0; i < k; i++) logSum -= logs[i];
+      // y ≤ 0 is infinitely far below on the log scale: the linear tail decides.
+      const logTail = y > 0 ? lnShare - k * Math.log1p((lnU - Math.log(y)) / logSum) : -Infinity;
+      if (logTail > tail) tail = logTail;
+    }
+    return atMost === 0 || tail > lnRank ? tail : lnRank;
+  }
+
+  private tailSize(): number {
+    const n = this.count;
+    const k = Math.round(TAIL_SHARE * n);
+    return k < TAIL_MIN ? (TAIL_MIN < n ? TAIL_MIN : n - 1) : k;
+  }
+
+  /** The first index whose value is ≥ y. */
+  private lowerBound(y: number): number {
+    const sorted = this.sorted;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < y) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first index whose value is > y. */
+  private upperBound(y: number): number {
+    const sorted = this.sorted;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] <= y) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Uniform in (0, 1). */
+  private draw(): number {
+    let s = this.seed;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    this.seed = s;
+    return ((s >>> 0) + 0.5) / 4294967296;
+  }
+}
+
+// Acklam's rational approximation of Φ⁻¹ (relative error 1.15e-9), constants hoisted for the hot path.
+const A0 = -3.969683028665376e1, A1 = 2.209460984245205e2, A2 = -2.759285104469687e2, A3 = 1.38357751867269e2, A4 = -3.066479806614716e1, A5 = 2.506628277459239;
+const B0 = -5.447609879822406e1, B1 = 1.615858368580409e2, B2 = -1.556989798598866e2, B3 = 6.680131188771972e1, B4 = -1.328068155288572e1;
+const C0 = -7.784894002430293e-3, C1 = -3.223964580411365e-1, C2 = -2.400758277161838, C3 = -2.549732539343734, C4 = 4.374664141464968, C5 = 2.938163982698783;
+const D0 = 7.784695709041462e-3, D1 = 3.224671290700398e-1, D2 = 2.445134137142996, D3 = 3.754408661907416;
+const P_LOW = 0.02425;
+
+/** Φ⁻¹(p) for p in (0, 1); ±8.3 at the ends (p rounding to 0 or 1). */
+export function normalQuantileFast(p: number): number {
+  if (!(p > 1e-300)) return -37.5;
+  if (p >= 1) return 8.3;
+  if (p < P_LOW) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+  }
+  if (p > 1 - P_LOW) {
+    const q = Math.sqrt(-2 * Math.log1p(-p));
+    return -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
+}

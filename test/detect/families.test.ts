@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CombinedDetector, SeriesDetector, type Detector } from '../../src/detect/index.js';
+import { createMonitor, type Monitor } from '../../src/index.js';
+import { normal, uniform } from './random.js';
+
+// Issue 15, item 1: the false-alarm budget (1e-4 per observation at defaults) holds on stable signals
+// of any shape, calibrated from the signal's own history. bench/detect-families.mjs runs the same
+// families at 1,000,000 observations; these pin the counts at 200,000, where a seeded stream's count
+// still wanders (Pareto: 17 to 33 over three seeds at about 1.2e-4 per observation): the bound is
+// 1.5 × the budget plus two standard deviations of such a count.
+const N = 200_000;
+const BOUND = 1.5e-4 * N + 2 * Math.sqrt(1.5e-4 * N);
+
+type Family = (seed: number) => () => number;
+const twoValues = (a: number, b: number, shareOfA: number): Family => (seed) => {
+  const u = uniform(seed);
+  return () => (u() < shareOfA ? a : b);
+};
+const lognormal: Family = (seed) => {
+  const g = normal(seed);
+  return () => 800 * Math.exp(0.35 * g());
+};
+const pareto: Family = (seed) => {
+  const u = uniform(seed);
+  return () => 100 * Math.pow(1 - u(), -1 / 2.5);
+};
+const poisson4: Family = (seed) => {
+  const u = uniform(seed);
+  const limit = Math.exp(-4);
+  return () => {
+    let k = 0;
+    let p = u();
+    while (p > limit) {
+      k++;
+      p *= u();
+    }
+    return k;
+  };
+};
+
+function alerts(detector: Detector, next: () => number, n: number): number {
+  let count = 0;
+  for (let i = 0; i < n; i++) if (detector.update(next(), i * 60_000).anomaly) count++;
+  return count;
+}
+
+describe('false alarms on stable signals of any shape, at default settings', () => {
+  let monitor: Monitor | undefined;
+  afterEach(async () => {
+    await monitor?.shutdown();
+    monitor = undefined;
+  });
+
+  it('input tokens 90% 12 / 10% 10: within the budget (was 2.5e-2 per observation, 250 × it)', () => {
+    const count = alerts(new CombinedDetector({ scale: 'log', direction: 'both' }), twoValues(12, 10, 0.9)(1), N);
+    expect(count).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('output tokens 97% 1 / 3% 2: within the budget (was 1.5e-2), and a 2 is never a point anomaly once seen', () => {
+    const detector = new CombinedDetector();
+    const next = twoValues(1, 2, 0.97)(2);
+    let points = 0;
+    let count = 0;
+    for (let i = 0; i < N; i++) {
+      if (detector.update(next(), i).anomaly) {
+        count++;
+        if (detector.state().lastAlertReason === 'point') points++;
+      }
+    }
+    expect(count).toBeLessThanOrEqual(BOUND);
+    // At most the first 2 after a warm-up that held none.
+    expect(points).toBeLessThanOrEqual(1);
+  });
+
+  it('a lognormal signal through monitor.observe at defaults (linear scale declared): within the budget (was 389 in 100,000)', () => {
+    monitor = createMonitor({ resources: false, otel: false, prometheus: false });
+    let count = 0;
+    monitor.on('anomaly', () => count++);
+    const next = lognormal(3);
+    for (let i = 0; i < N; i++) monitor.observe('reply_ms', next());
+    expect(count).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('Pareto (α 2.5) and Poisson counts: within the budget, per-call and series detectors', () => {
+    expect(alerts(new CombinedDetector(), pareto(4), N)).toBeLessThanOrEqual(BOUND);
+    expect(alerts(new CombinedDetector(), poisson4(5), N)).toBeLessThanOrEqual(BOUND);
+    expect(alerts(new SeriesDetector(), pareto(6), N)).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('a constant never alerts, and a move off it does', () => {
+    const detector = new CombinedDetector();
+    expect(alerts(detector, () => 42, 10_000)).toBe(0);
+    expect(detector.update(60, 10_000).anomaly).toBe(true);
+  });
+});
+
+describe('detection delay after a shift of the mean, default per-call detector', () => {
+  /** Mean observations from the shift to the alert over `seeds` streams (the mean moved by `shift` sd). */
+  function meanDelay(family: Family, sd: number, shift: number, seeds: number): number {
+    let total = 0;
+    for (let s = 0; s < seeds; s++) {
+      const detector = new CombinedDetector();
+      const next = family(100 + s);
+      for (let i = 0; i < 1000; i++) detector.update(next(), i);
+      let delay = 1000;
+      for (let j = 0; j < 1000; j++) {
+        if (detector.update(next() + shift * sd, 1000 + j).anomaly) {
+          delay = j + 1;
+          break;
+        }
+      }
+      total += delay;
+    }
+    return total / seeds;
+  }
+  const lognormalSd = 800 * Math.sqrt((Math.exp(0.35 ** 2) - 1) * Math.exp(0.35 ** 2));
+
+  it('one standard deviation: within 20 observations on average (lognormal, Pareto, two token counts)', () => {
+    expect(meanDelay(lognormal, lognormalSd, 1, 60)).toBeLessThanOrEqual(20);
+    expect(meanDelay(pareto, 100 * Math.sqrt(2.5 / (1.5 ** 2 * 0.5)), 1, 60)).toBeLessThanOrEqual(20);
+    expect(meanDelay(twoValues(12, 10, 0.9), 0.6, 1, 60)).toBeLessThanOrEqual(20);
+  });
+
+  it('two standard deviations: within 8 observations on average (lognormal)', () => {
+    expect(meanDelay(lognormal, lognormalSd, 2, 60)).toBeLessThanOrEqual(8);
+  });
+});
