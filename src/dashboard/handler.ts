@@ -18,7 +18,7 @@
  * process alive, and `close()` stops it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Monitor } from '../monitor.js';
+import type { Monitor } from '../api.js';
 import type { Snapshot } from '../sinks/snapshot.js';
 import { checkInteger, checkKeys, optionFailure, optionKeys } from '../lib/option-error.js';
 import { HistoryRings, type DashboardHistory } from './history.js';

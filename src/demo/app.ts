@@ -14,7 +14,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Monitor } from '../monitor.js';
+import type { Monitor } from '../api.js';
 
 export interface DemoApp {
   url: string;

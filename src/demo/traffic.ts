@@ -10,7 +10,7 @@
  * that raised it (a call slowed down by the incident may end after it), a drift by when it fired.
  * Every other alert is listed as unmatched.
  */
-import type { Monitor } from '../monitor.js';
+import type { Monitor } from '../api.js';
 import type { CallRecord } from '../record.js';
 import type { Snapshot } from '../sinks/snapshot.js';
 import type { AnomalyEvent, DriftEvent } from '../detect/sink.js';

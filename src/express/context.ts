@@ -9,7 +9,7 @@
  * finishes. Every value goes through the cardinality guard once per request, and so does every
  * attribute key.
  */
-import type { Call } from '../record.js';
+import type { Call } from '../call.js';
 import { ATTR, GUARDED_NAME, LABEL } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import type { AttributeValue, ExpressRequest } from './options.js';

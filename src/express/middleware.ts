@@ -11,19 +11,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Call } from '../record.js';
-import type { Monitor } from '../monitor.js';
+import type { Call } from '../call.js';
+import type { Monitor } from '../api.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import { dashboardHandler } from '../dashboard/handler.js';
 import { RequestState } from './context.js';
 import { RequestMetrics } from './request-metrics.js';
-import type { ExpressRequest, ResolvedExpressOptions } from './options.js';
+import type { ExpressMiddleware, ExpressRequest, NextFunction, ResolvedExpressOptions } from './options.js';
 
-/** Express's `next`: no argument continues, an error goes to the app's error handlers. */
-export type NextFunction = (error?: unknown) => void;
-
-/** What `monitor.express()` returns: an ordinary three-argument Express middleware. */
-export type ExpressMiddleware<Req extends IncomingMessage = ExpressRequest> = (req: Req, res: ServerResponse, next: NextFunction) => void;
+export type { ExpressMiddleware, NextFunction } from './options.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type Dashboard = Handler & { close?(): void };

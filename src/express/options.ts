@@ -2,10 +2,16 @@
  * Options of `monitor.express()`: their types, their defaults, and the validation that turns a bad
  * option into a TypeError naming it, when the middleware is created rather than on the first request.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkKeys, describeValue, optionFailure, optionKeys, type OptionFailure } from '../lib/option-error.js';
 
 const fail: OptionFailure = optionFailure('express');
+
+/** Express's `next`: no argument continues, an error goes to the app's error handlers. */
+export type NextFunction = (error?: unknown) => void;
+
+/** What `monitor.express()` returns: an ordinary three-argument Express middleware. */
+export type ExpressMiddleware<Req extends IncomingMessage = ExpressRequest> = (req: Req, res: ServerResponse, next: NextFunction) => void;
 
 /**
  * The parts of an Express request (4 and 5) the middleware reads. Express's own `Request` fits it, so

@@ -18,11 +18,12 @@
  *
  * Provider knowledge (field names of messages and events) lives here and nowhere else.
  */
-import type { Call, CallRecord, RequestParams } from '../record.js';
+import type { CallRecord, RequestParams } from '../record.js';
+import type { Call } from '../call.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
 import { setNumberParam } from '../lib/set-number-param.js';
-import type { InstrumentContext } from './openai.js';
+import type { InstrumentContext } from './context.js';
 import type { ResponseReader } from './promise.js';
 import type { MethodTree } from './proxy.js';
 import { observeCreate } from './observe-create.js';

@@ -8,7 +8,7 @@
  *
  * And `client.withOptions(...)` returns a new client: it is handed back monitored too.
  */
-import { CONSUMER_STOPPED } from '../record.js';
+import { CONSUMER_STOPPED } from '../call.js';
 import type { MethodWrapper } from './proxy.js';
 
 /** Observe a helper method: the runner it returns, unchanged, with its iterator's early stop noticed. */

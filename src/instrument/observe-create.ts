@@ -5,8 +5,9 @@
  * observe what it returned. Any fault of the monitor's own is reported, never thrown;
  * the app always gets exactly what the SDK gave it, errors included.
  */
-import type { Call, RequestParams } from '../record.js';
-import type { InstrumentContext } from './openai.js';
+import type { RequestParams } from '../record.js';
+import type { Call } from '../call.js';
+import type { InstrumentContext } from './context.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import type { Server } from './provider.js';
 import type { MethodWrapper } from './proxy.js';

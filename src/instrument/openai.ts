@@ -9,29 +9,20 @@
  *
  * Provider knowledge (field names of responses, chunks and events) lives here and nowhere else.
  */
-import type { Call, CallRecord, RequestParams } from '../record.js';
+import type { CallRecord, RequestParams } from '../record.js';
+import type { Call } from '../call.js';
 import { OPERATION } from '../semconv.js';
 import { reported } from '../tokens/usage.js';
 import { setNumberParam } from '../lib/set-number-param.js';
 import type { ResponseReader } from './promise.js';
+import type { InstrumentContext } from './context.js';
 import type { MethodTree } from './proxy.js';
 import { observeCreate } from './observe-create.js';
 import { readIdentity } from './read-identity.js';
-import { HIDE, META, OUTPUT, type ChunkKind, type FaultReporter } from './stream.js';
+import { HIDE, META, OUTPUT, type ChunkKind } from './stream.js';
 import { inferProvider, serverOf } from './provider.js';
 import { observeTransport } from './transport.js';
 import { observeStreamHelper, observeWithOptions } from './helpers.js';
-
-/** What an instrument needs from the monitor. */
-export interface InstrumentContext {
-  startCall(provider: string, operation: string, requestModel: string | undefined, streaming: boolean, request: unknown): Call;
-  fault: FaultReporter;
-  includeStreamUsage: boolean;
-  /** False once the monitor is shut down. */
-  readonly active: boolean;
-  /** A sink wants `record.request` (the OTel spans); otherwise the request is not read for it. */
-  readonly readRequestParams: boolean;
-}
 
 /** The `gen_ai.request.*` parameters of an OpenAI-style request body. */
 export function readParams(body: any): RequestParams {

@@ -15,7 +15,7 @@
  *     when the transport was not observed; its usage is unknown, never estimated).
  * The app gets the very same object back: same class, same methods, same values.
  */
-import type { Call } from '../record.js';
+import type { Call } from '../call.js';
 import { isAsyncIterable, tapStream, type ChunkReader, type FaultReporter } from './stream.js';
 
 /** What an instrument knows about one operation's responses. */

@@ -14,7 +14,7 @@
  * Hot path: one bound handler per stream, no closure or allocation per chunk beyond the promise the
  * inner iterator already makes and the one `then` adds.
  */
-import type { Call } from '../record.js';
+import type { Call } from '../call.js';
 
 /** What an instrument knows about one provider's chunks. */
 export interface ChunkReader {

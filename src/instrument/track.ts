@@ -18,9 +18,10 @@
  * stay unknown (noted `usage_missing` when `readUsage` found none). Faults in the callbacks are the monitor's (component
  * `track`), never the app's.
  */
-import type { Call, CallRecord } from '../record.js';
+import type { CallRecord } from '../record.js';
+import type { Call } from '../call.js';
 import { reported } from '../tokens/usage.js';
-import type { InstrumentContext } from './openai.js';
+import type { InstrumentContext } from './context.js';
 import { observeResult, type ResponseReader } from './promise.js';
 import { isAsyncIterable, OUTPUT, tapStream, type ChunkKind } from './stream.js';
 import { checkKeys, describeValue, optionKeys } from '../lib/option-error.js';

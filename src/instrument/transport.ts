@@ -18,7 +18,7 @@
  * same bytes), and a slow consumer no longer slows the network read (the response is held in memory
  * instead of in the socket's buffers).
  */
-import type { Arrivals, Call } from '../record.js';
+import type { Arrivals, Call } from '../call.js';
 
 /** The key under which a request's calls ride in `fetchOptions` to the observing fetch. */
 export const CALLS = Symbol.for('llm-vitals.calls');

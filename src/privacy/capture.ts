@@ -9,7 +9,8 @@
  * `input`), legacy Completions (`prompt`), Embeddings (`input`) and Anthropic Messages (`system`,
  * `messages` with content blocks).
  */
-import type { CallRecord, CapturedContent, PendingText } from '../record.js';
+import type { CallRecord, CapturedContent } from '../record.js';
+import type { PendingText } from '../call.js';
 import { outputOf } from '../quality/output.js';
 import { truncate, type Redactor } from './redact.js';
 

@@ -9,7 +9,8 @@
  * goes on to the sinks. Async evaluators are time-boxed (`evaluationTimeoutMs`). The queue is bounded:
  * past MAX_HELD calls, a record goes on without capture or evaluation and says so in its notes.
  */
-import type { Call, CallRecord, EvaluationResult } from '../record.js';
+import type { CallRecord, EvaluationResult } from '../record.js';
+import type { Call } from '../call.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import { PriceBook } from '../cost/cost.js';
 import { captureContent } from '../privacy/capture.js';

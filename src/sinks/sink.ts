@@ -2,19 +2,9 @@
  * The sink interface: where finished records go. A sink never imports instrument code nor another
  * sink; the monitor calls each one in order and isolates its faults.
  */
-import type { CallRecord } from '../record.js';
+import type { CallRecord, MetricLabels } from '../record.js';
 
-/**
- * A record's metric label values after the cardinality guard (`other` past the limit, '' when
- * unknown), resolved once per call by the monitor so no sink repeats the lookups.
- */
-export interface MetricLabels {
-  operation: string;
-  provider: string;
-  requestModel: string;
-  /** '' until the call has ended. */
-  responseModel: string;
-}
+export type { MetricLabels } from '../record.js';
 
 export interface Sink {
   /** Component name used when this sink faults (`llm_vitals_internal_errors_total{component}`). */

@@ -9,7 +9,7 @@
  * estimator waits for the next turn (setImmediate), so timers, I/O and the app's own callbacks run in
  * between. A text past MAX_COUNTED_CHARS is counted by its prefix and scaled (`estimate_extrapolated`).
  */
-import type { Call } from '../record.js';
+import type { Call } from '../call.js';
 import { estimated } from './usage.js';
 import { countText, encodingFor, loadCounter, promptOf, type CountTokens, type Pause } from './tokenizer.js';
 

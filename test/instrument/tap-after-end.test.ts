@@ -4,7 +4,7 @@
  * stays hidden, and the published record is not written to again.
  */
 import { describe, expect, it } from 'vitest';
-import { Call, type CallSink } from '../../src/record.js';
+import { Call, type CallSink } from '../../src/call.js';
 import { tapStream } from '../../src/instrument/stream.js';
 import { chatReader } from '../../src/instrument/openai.js';
 

@@ -3,7 +3,8 @@
  * pieces it reads outputs with (JSON sequences, the schema subset).
  */
 import { describe, expect, it } from 'vitest';
-import type { Call, CallRecord } from '../../src/record.js';
+import type { CallRecord } from '../../src/record.js';
+import type { Call } from '../../src/call.js';
 import { LabelGuard } from '../../src/lib/label-guard.js';
 import { Enricher, MAX_HELD } from '../../src/quality/enrich.js';
 import { resolvePrivacyCostQuality, type PrivacyCostQualityOptions } from '../../src/quality/options.js';
