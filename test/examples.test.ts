@@ -4,8 +4,9 @@
  * build of this checkout. The Prometheus rules pass `promtool check rules` and `promtool test rules`,
  * and every metric the rules and the Grafana dashboard name is one the monitor really exports.
  *
- * `llm-vitals` resolves to a fresh esbuild bundle of src/ (made here, in node_modules/.cache), or to
- * $LLM_VITALS_DIST when set (e.g. `LLM_VITALS_DIST=dist` after `npm run build`).
+ * `llm-vitals` resolves to $LLM_VITALS_DIST when set; else to dist/ when it is newer than src/ (`npm test`
+ * builds first, so the package is built once per run); else to a bundle of src/ made here with tsup, in
+ * node_modules/.cache.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
@@ -20,20 +21,21 @@ import { createMonitor } from '../src/index.js';
 import { DETECT_LABEL, LABEL, QUALITY_LABEL, RESOURCE_LABEL, RESOURCE_METRIC } from '../src/semconv.js';
 import { chatChunks, chatCompletion, startOpenAIServer, DEFAULT_TEXT, type OpenAITestServer } from './support/openai-server.js';
 import { valueOf } from './support/exposition.js';
+import { freshDist } from './support/dist.js';
+import { requireTool } from './support/tools.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
-const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 const work = join(ROOT, 'node_modules/.cache/llm-vitals-examples', String(process.pid));
 let register: string;
 let llm: OpenAITestServer;
 
 beforeAll(async () => {
   llm = await startOpenAIServer();
-  let dist = process.env.LLM_VITALS_DIST === undefined ? undefined : resolve(ROOT, process.env.LLM_VITALS_DIST);
+  const entry: Record<string, string> = { index: 'src/index.ts' };
+  for (const sub of ['otel', 'detect']) if (existsSync(join(ROOT, `src/${sub}/index.ts`))) entry[sub] = `src/${sub}/index.ts`;
+  let dist = process.env.LLM_VITALS_DIST === undefined ? freshDist(Object.keys(entry).map((name) => `${name}.js`)) : resolve(ROOT, process.env.LLM_VITALS_DIST);
   if (dist === undefined) {
     dist = join(work, 'dist');
-    const entry: Record<string, string> = { index: 'src/index.ts' };
-    for (const sub of ['otel', 'detect']) if (existsSync(join(ROOT, `src/${sub}/index.ts`))) entry[sub] = `src/${sub}/index.ts`;
     await within(60_000, 'building src/ for the examples', build({
       config: false,
       entry,
@@ -102,7 +104,7 @@ function runExample(file: string, env: Record<string, string> = {}, timeoutMs = 
 
 function promtool(...args: string[]): Promise<Run> {
   return new Promise((done) => {
-    execFile(PROMTOOL, args, { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) =>
+    execFile(requireTool('promtool'), args, { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) =>
       done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -8,6 +8,7 @@ import { createMonitor, dashboardHandler, type DashboardHandler, type Monitor } 
 import { defaultReply, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
 import { FAST_DETECT, raiseAnomaly } from './alerts.js';
 import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../resources/support.js';
+import { requireTool } from '../support/tools.mjs';
 
 /** What the local model is told to do: the charts must show at least these. */
 const NON_STREAM_DELAY_MS = 60;
@@ -42,7 +43,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: requireTool('chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });

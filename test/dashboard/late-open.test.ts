@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createMonitor, type DashboardData, type Monitor } from '../../src/index.js';
 import { defaultReply, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
 import { FAST_DETECT, raiseAnomaly } from './alerts.js';
+import { requireTool } from '../support/tools.mjs';
 
 const NON_STREAM_DELAY_MS = 60;
 const FIRST_CHUNK_DELAY_MS = 45;
@@ -66,7 +67,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: requireTool('chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }, 30_000);

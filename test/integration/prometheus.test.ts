@@ -1,5 +1,5 @@
 /**
- * A real Prometheus (Debian `prometheus`, at /usr/bin or $PROMETHEUS_BIN) scraping an Express app
+ * A real Prometheus (Debian `prometheus`, or $PROMETHEUS_BIN: test/support/tools.mjs) scraping an Express app
  * that uses the monitor, every second, on 127.0.0.1. Calls go through the wrapped real `openai` client
  * to the local OpenAI-compatible server, each told its latency, time to first chunk, token counts or
  * error; then Prometheus' HTTP API must give back exactly the counts and token totals sent, and
@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,8 +19,8 @@ import express from 'express';
 import OpenAI from 'openai';
 import { createMonitor, type Monitor } from '../../src/index.js';
 import { chatChunks, chatCompletion, errorBody, startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../support/openai-server.js';
+import { requireTool } from '../support/tools.mjs';
 
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ALERTS = join(ROOT, 'examples/prometheus/alerts.yml');
 const GRAFANA = join(ROOT, 'examples/grafana/llm-vitals.json');
@@ -90,11 +90,7 @@ function replyFor(body: any): ScriptedReply {
 }
 
 beforeAll(async () => {
-  if (!existsSync(PROMETHEUS)) {
-    throw new Error(
-      `Prometheus is not installed at ${PROMETHEUS}: install the Debian package \`prometheus\` (CI does, in .ci/run) or set PROMETHEUS_BIN`,
-    );
-  }
+  const prometheusBin = requireTool('prometheus');
   llm = await startOpenAIServer({ defaultHandler: (req) => replyFor(req.body) });
   // A low label cap, so one overflow is a handful of calls away (the other tests use 3 models, 1 route).
   monitor = createMonitor({ serviceName: 'prometheus-it', maxLabelValues: 10 });
@@ -147,7 +143,7 @@ beforeAll(async () => {
     ].join('\n'),
   );
   prometheus = spawn(
-    PROMETHEUS,
+    prometheusBin,
     [
       `--config.file=${join(workDir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(workDir, 'data')}`,

@@ -4,7 +4,6 @@
  * the app's metrics in registry order, for Prometheus and OpenMetrics registries, with default labels.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
@@ -13,6 +12,7 @@ import { createMonitor, type Monitor } from '../../src/index.js';
 import { renderExposition } from '../../src/lib/exposition.js';
 import { Counter, Gauge, Histogram } from '../../src/lib/metrics.js';
 import { recorder } from '../support/records.js';
+import { missingToolMessage, tools } from '../support/tools.mjs';
 
 const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
 
@@ -239,8 +239,8 @@ describe('exposition', () => {
   });
 
   it('passes promtool check metrics with the app and default metrics beside the monitor', async () => {
-    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-    expect(promtool, 'promtool not found: install Debian package "prometheus" (.ci/run does)').toBeDefined();
+    const promtool = tools.promtool;
+    expect(promtool, missingToolMessage('promtool')).toBeDefined();
     // (Not with collectDefaultMetrics: promtool objects to prom-client's own nodejs_active_*_total gauges.)
     const registry = new Registry();
     appMetrics(registry, 'app');

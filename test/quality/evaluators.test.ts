@@ -4,13 +4,13 @@
  * `llm_vitals_quality_score` in the real exposition, and that evaluation runs off the app's path.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import OpenAI from 'openai';
 import { createMonitor, type CallRecord } from '../../src/index.js';
 import { chatChunks, chatCompletion } from '../support/openai-server.js';
 import { openAIFixture } from '../support/fixture.js';
 import { valueOf } from '../support/exposition.js';
+import { missingToolMessage, tools } from '../support/tools.mjs';
 
 const t = openAIFixture({ serviceName: 'quality', otel: false, resources: false });
 
@@ -122,8 +122,8 @@ describe('built-in evaluators', () => {
     expect(valueOf(text, 'llm_vitals_quality_score_bucket', { ...labels, source: 'evaluators', le: '0.7' })).toBe(0);
     expect(valueOf(text, 'llm_vitals_quality_score_bucket', { ...labels, source: 'evaluators', le: '0.8' })).toBe(1);
     // The cost and quality metric families, as the monitor exposes them, pass promtool's lint.
-    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-    expect(promtool, 'promtool not found: install Debian package "prometheus"').toBeDefined();
+    const promtool = tools.promtool;
+    expect(promtool, missingToolMessage('promtool')).toBeDefined();
     t.monitor.feedback(t.rec.records[0].id, { expected: 'a', actual: 'a' });
     const ours = (await t.monitor.metrics())
       .split('\n')

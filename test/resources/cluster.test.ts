@@ -7,14 +7,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_METRIC } from '../../src/semconv.js';
 import { parseExposition, type Sample } from '../support/exposition.js';
+import { writeCjsPackage } from '../support/dist.js';
 import { alive, installFakeNvidiaSmi, MIB, uuidOf, waitFor, type FakeNvidiaSmi } from './support.js';
 
-// The workers load the package source bundled into one CommonJS file (prom-client stays external, so
-// the primary and the workers share the repository's copy), so this test needs no `npm run build`.
+// The workers load the package as one CommonJS file: dist/index.cjs when `npm run build` made it fresh,
+// else the source bundled by esbuild (support/dist.ts). prom-client stays external either way, so the
+// primary and the workers share the repository's copy.
 const dir = fileURLToPath(new URL('../artifacts/cluster/', import.meta.url));
 const bundle = `${dir}llm-vitals.cjs`;
 const script = `${dir}cluster.cjs`;
@@ -75,16 +76,7 @@ if (cluster.isPrimary) {
 
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [fileURLToPath(new URL('../../src/index.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  await writeCjsPackage(bundle);
   writeFileSync(script, CLUSTER_SCRIPT);
 });
 

@@ -1,27 +1,19 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeCjsPackage } from '../support/dist.js';
 import { alive, installFakeNvidiaSmi, waitFor, type FakeNvidiaSmi } from './support.js';
 
-// The child scripts load the package source bundled into one CommonJS file (dependencies stay
-// external and resolve from the repository's node_modules), so this test needs no `npm run build`.
+// The child scripts load the package as one CommonJS file: dist/index.cjs when `npm run build` made it
+// fresh, else the source bundled by esbuild (support/dist.ts); dependencies stay external and resolve
+// from the repository's node_modules.
 const dir = fileURLToPath(new URL('../artifacts/resources/', import.meta.url));
 const bundle = `${dir}llm-vitals.cjs`;
 
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [fileURLToPath(new URL('../../src/index.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  await writeCjsPackage(bundle);
 });
 
 let fake: FakeNvidiaSmi | undefined;

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMonitor, type Monitor, type MonitorError, type ResourceSample } from '../../src/index.js';
 import { samplesOf, valueOf } from '../support/exposition.js';
 import { alive, GPU_NAME, installFakeNvidiaSmi, MIB, uuidOf, waitFor, type FakeNvidiaSmi } from './support.js';
+import { missingToolMessage, tools } from '../support/tools.mjs';
 
 let monitor: Monitor | undefined;
 let fake: FakeNvidiaSmi | undefined;
@@ -98,8 +98,8 @@ describe('Prometheus exposition', () => {
   });
 
   it('passes promtool check metrics', async () => {
-    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-    expect(promtool, 'promtool not found: install Debian package "prometheus"').toBeDefined();
+    const promtool = tools.promtool;
+    expect(promtool, missingToolMessage('promtool')).toBeDefined();
     const { monitor } = await monitorWithGpus();
     const text = await monitor.metrics();
     expect(text).toContain('hw_gpu_utilization_ratio{');

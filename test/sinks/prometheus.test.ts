@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
@@ -9,6 +8,7 @@ import { BUCKETS } from '../../src/semconv.js';
 import { chatChunks, DEFAULT_TEXT_PIECES, startOpenAIServer, type OpenAITestServer } from '../support/openai-server.js';
 import { recorder } from '../support/records.js';
 import { samplesOf, valueOf } from '../support/exposition.js';
+import { missingToolMessage, tools } from '../support/tools.mjs';
 
 let server: OpenAITestServer;
 let monitor: Monitor;
@@ -126,8 +126,8 @@ describe('Prometheus exposition', () => {
   });
 
   it('passes promtool check metrics with no complaint', async () => {
-    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-    expect(promtool, 'promtool not found: install Debian package "prometheus" (.ci/run does)').toBeDefined();
+    const promtool = tools.promtool;
+    expect(promtool, missingToolMessage('promtool')).toBeDefined();
     monitor = createMonitor();
     await traffic(monitor);
     const text = await monitor.metrics();
