@@ -140,7 +140,7 @@ describe('events', () => {
 });
 
 describe('observe', () => {
-  it('refuses a value that is not a finite number, as the README says', () => {
+  it('refuses a value that is not a finite number, as docs/detection.md says', () => {
     monitor = createMonitor(quiet);
     expect(() => monitor!.observe('queue_depth', NaN)).toThrow(new TypeError('observe: value must be a finite number, got NaN'));
     expect(() => monitor!.observe('queue_depth', Infinity)).toThrow(new TypeError('observe: value must be a finite number, got Infinity'));

@@ -101,7 +101,7 @@ function keepingExporter() {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('shutdown with calls still open', () => {
-  it('waits for open streams, so the spans of 20 streams read slowly are exported in the README\'s SIGTERM order', async () => {
+  it('waits for open streams, so the spans of 20 streams read slowly are exported in the SIGTERM order of docs/opentelemetry.md', async () => {
     const { spans, exporter } = keepingExporter();
     const otel = setupOtel({ exporter, register: false, contextManager: false });
     const monitor = createMonitor({ resources: false, otel: { tracerProvider: otel.tracerProvider, metrics: false } });
@@ -122,7 +122,7 @@ describe('shutdown with calls still open', () => {
       return text;
     });
 
-    // SIGTERM: the README's order.
+    // SIGTERM: the order of docs/opentelemetry.md.
     await monitor.shutdown();
     await otel.shutdown();
 

@@ -59,7 +59,7 @@ describe('monitor.feedback', () => {
     expect(valueOf(text, 'llm_vitals_quality_score_count', { ...labels, source: 'ground_truth' })).toBe(4);
   });
 
-  it('knows a call by the time the on("call") listeners see it, as the README shows', async () => {
+  it('knows a call by the time the on("call") listeners see it, as docs/privacy-cost-quality.md shows', async () => {
     t.fresh();
     const answers: boolean[] = [];
     t.monitor.on('call', (r) => answers.push(t.monitor.feedback(r.id, { score: 1, label: 'auto' })));
