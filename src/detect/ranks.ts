@@ -34,8 +34,8 @@ export class RankHistory {
   /** The history in arrival order (a ring) and sorted. */
   private readonly ring: Float64Array;
   private readonly sorted: Float64Array;
-  /** ln of the sorted values, when the tail is read on the log scale too. */
-  private readonly logs: Float64Array | undefined;
+  /** Whether the tail is read on the log scale too. */
+  private readonly readsLog: boolean;
   private count = 0;
   private next = 0;
   /** The located value and its place: the first index ≥ it, the first index > it. */
@@ -61,7 +61,7 @@ export class RankHistory {
   ) {
     this.ring = new Float64Array(size);
     this.sorted = new Float64Array(size);
-    if (readsLog) this.logs = new Float64Array(size);
+    this.readsLog = readsLog;
   }
 
   get length(): number {
@@ -88,8 +88,10 @@ export class RankHistory {
    */
   locate(y: number): void {
     this.located = y;
-    this.below = this.lowerBound(y);
-    this.notAbove = this.upperBound(y);
+    const below = this.lowerBound(y);
+    this.below = below;
+    // No value equal to y (the usual case for a continuous signal): the second search is not needed.
+    this.notAbove = below < this.count && this.sorted[below] === y ? this.upperBound(y) : below;
   }
 
   /** Remember the located y, forgetting the oldest value once full. */
@@ -97,26 +99,16 @@ export class RankHistory {
     if (this.located !== y) this.locate(y);
     this.learnResolution(y);
     const sorted = this.sorted;
-    const logs = this.logs;
     const j = this.notAbove;
-    const lnY = y > 0 ? Math.log(y) : -Infinity;
     // The place the values between move from: the oldest's, once full (forgotten as y comes in), else the end.
     const i = this.count === this.size ? this.lowerBound(this.ring[this.next]) : this.count++;
     // Move the values between i and y's place by one, in one pass.
     if (j > i) {
       sorted.copyWithin(i, i + 1, j);
       sorted[j - 1] = y;
-      if (logs !== undefined) {
-        logs.copyWithin(i, i + 1, j);
-        logs[j - 1] = lnY;
-      }
     } else {
       sorted.copyWithin(j + 1, j, i);
       sorted[j] = y;
-      if (logs !== undefined) {
-        logs.copyWithin(j + 1, j, i);
-        logs[j] = lnY;
-      }
     }
     this.ring[this.next] = y;
     this.next = this.next + 1 === this.size ? 0 : this.next + 1;
@@ -187,12 +179,20 @@ export class RankHistory {
     if (sum < floor) sum = floor;
     const lnShare = Math.log((k + 1) / (n + 1));
     let tail = lnShare - k * Math.log1p((y - u) / sum);
-    const logs = this.logs;
-    if (logs !== undefined && sorted[0] > 0) {
-      const lnU = logs[n - 1 - k];
+    if (this.readsLog && sorted[0] > 0) {
+      // ln of the top k over u, as one product's log (one log instead of k; the products of ratios ≥ 1
+      // stay finite for k of a few hundred unless the values span 1e300).
+      let product = 1;
       let logSum = 0;
-      for (let i = n - k; i < n; i++) logSum += logs[i];
-      logSum -= k * lnU;
+      for (let i = n - k; i < n; i++) {
+        product *= sorted[i] / u;
+        if (product > 1e250) {
+          logSum += Math.log(product);
+          product = 1;
+        }
+      }
+      logSum += Math.log(product);
+      const lnU = Math.log(u);
       const logTail = lnShare - k * Math.log1p((Math.log(y) - lnU) / logSum);
       if (logTail > tail) tail = logTail;
     }
@@ -215,11 +215,18 @@ export class RankHistory {
     if (sum < floor) sum = floor;
     const lnShare = Math.log((k + 1) / (n + 1));
     let tail = lnShare - k * Math.log1p((u - y) / sum);
-    const logs = this.logs;
-    if (logs !== undefined && sorted[0] > 0) {
-      const lnU = logs[k];
-      let logSum = k * lnU;
-      for (let i = 0; i < k; i++) logSum -= logs[i];
+    if (this.readsLog && sorted[0] > 0) {
+      let product = 1;
+      let logSum = 0;
+      for (let i = 0; i < k; i++) {
+        product *= u / sorted[i];
+        if (product > 1e250) {
+          logSum += Math.log(product);
+          product = 1;
+        }
+      }
+      logSum += Math.log(product);
+      const lnU = Math.log(u);
       // y ≤ 0 is infinitely far below on the log scale: the linear tail decides.
       const logTail = y > 0 ? lnShare - k * Math.log1p((lnU - Math.log(y)) / logSum) : -Infinity;
       if (logTail > tail) tail = logTail;
