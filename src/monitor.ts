@@ -21,8 +21,6 @@ import type { InstrumentContext } from './instrument/context.js';
 import { proxyClient } from './instrument/proxy.js';
 import { anthropicMethods, isAnthropicClient } from './instrument/anthropic.js';
 import { resolveTrackOptions, trackFunction, type TrackOptions } from './instrument/track.js';
-import { Estimator } from './tokens/estimator.js';
-import { needsEstimate } from './tokens/usage.js';
 import { PrometheusSink } from './sinks/prometheus.js';
 import { SnapshotSink, type Snapshot } from './sinks/snapshot.js';
 import { EventsSink, Listeners } from './sinks/events.js';
@@ -33,6 +31,10 @@ import { startResourceSampling, type ResourceSampling } from './resources/sample
 import type { Sink } from './sinks/sink.js';
 import { QualitySink } from './sinks/quality.js';
 import { Enricher } from './quality/enrich.js';
+import { Pipeline } from './pipeline.js';
+import { EstimateStage } from './stages/estimate.js';
+import { EnrichStage } from './stages/enrich.js';
+import { LabelsStage } from './stages/labels.js';
 import type { Feedback } from './quality/feedback.js';
 import { SegmentTracker } from './segments/segments.js';
 import { lazyDashboard, RequestTracker } from './express/middleware.js';
@@ -50,10 +52,12 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   readRequestParams = false;
   private readonly options: ResolvedOptions;
   private readonly listeners: Listeners;
+  /** The sinks, in order, while the constructor composes them; then the pipeline's. */
   private readonly sinks: Sink[] = [];
+  /** The record's one way out: stages, then sinks. */
+  private readonly pipeline: Pipeline;
   private readonly prometheus: PrometheusSink | undefined;
   private readonly snapshots: SnapshotSink;
-  private readonly estimator: Estimator;
   /** Fills segment, cost, content and quality before the sinks; holds sampled calls for capture and evaluation. */
   private readonly enricher: Enricher;
   private readonly quality: QualitySink;
@@ -61,14 +65,6 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   private readonly wrapped = new WeakMap<object, object>();
   private readonly proxies = new WeakSet<object>();
   private stopping: Promise<void> | undefined;
-  /** Calls started and not yet ended: `shutdown()` waits for them, up to `shutdownTimeoutMs`. */
-  private openCalls = 0;
-  /** Set while `shutdown()` waits for open calls: called when the last one ends. */
-  private noCallOpen: (() => void) | undefined;
-  /** Ended calls held on their way to the sinks (token estimation, capture, evaluation). */
-  private readonly held = new Set<Call>();
-  /** Each waiting `flush()`, with the held calls it waits for (those there were when it was called). */
-  private flushes: { calls: Set<Call>; resolve: () => void }[] = [];
   /** The resource sampler (option `resources`); undefined when it is off. */
   private readonly resources: ResourceSampling | undefined;
   /** Anomaly and drift detection (option `detect`); undefined when it is off. */
@@ -122,7 +118,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     const segments = segment === undefined ? undefined : new SegmentTracker(segment.attribute, segment.minSamples, segment.alpha);
     this.quality = new QualitySink(options.prometheus ? this.registry : undefined, guard, segments, this.fault);
     this.sinks.push(this.quality);
-    this.enricher = new Enricher(options, guard, (call) => this.publish(call), this.fault);
+    const enrich = new EnrichStage((publish) => new Enricher(options, guard, publish, this.fault));
+    this.enricher = enrich.enricher;
     this.addOtelSinks(options);
     // Resource sampling: timers, histogram and nvidia-smi are unref'd, so they never keep the app alive.
     if (options.resources !== false) {
@@ -136,7 +133,6 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     // The detectors watch event-loop delay and GPU memory through the resource samples.
     const detectors = this.detectors;
     if (detectors !== undefined && this.resources !== undefined) this.listeners.on('resources', (sample) => detectors.resourceSample(sample));
-    this.estimator = new Estimator((call) => this.publish(call), this.fault);
     // Feedback arrives after its call was published: the detectors watch it in the call's label sets.
     if (detectors !== undefined) this.quality.onSignal((signal) => detectors.quality(signal.source, signal.score, signal, signal.time));
     // The app's own sinks (option `sinks`) come after the built-in ones, isolated like them.
@@ -144,6 +140,9 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     // The app's listeners last: the record they get is final, its call is in the snapshot and known
     // to `feedback()`, its span is queued, and what they do (observe, feedback) changes no sink's view of it.
     this.sinks.push(new EventsSink(this.listeners));
+    // Token estimate first (cost prices its counts), then segment, cost, capture and evaluation, then
+    // the final labels and throughput: each stage once, in this order, then every sink.
+    this.pipeline = new Pipeline([new EstimateStage(options.tokens.estimate, this.fault), enrich, new LabelsStage(guard)], this.sinks, this.fault);
   }
 
   /**
@@ -184,113 +183,24 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   // ---- CallSink: the record's way out ----
 
   started(call: Call): void {
-    this.openCalls++;
     const record = call.record;
     const guard = this.guard;
     // The cardinality guard runs once per call, here; a folded value is counted once, here.
-    const labels = (call.labels = {
+    call.labels = {
       operation: guard.value(LABEL.operationName, record.operation, true),
       provider: guard.value(LABEL.providerName, record.provider, true),
       requestModel: guard.value(LABEL.requestModel, record.requestModel, true),
       responseModel: '',
-    });
+    };
     // Inside an Express request: the record gets its context before any sink sees it.
     if (this.requests !== undefined) this.requests.callStarted(call);
     // User identifiers in the context are hashed before any sink sees them.
     if (record.context !== undefined) this.enricher.started(record);
-    for (let i = 0; i < this.sinks.length; i++) {
-      const sink = this.sinks[i];
-      if (sink.callStarted === undefined) continue;
-      try {
-        sink.callStarted(record, labels);
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
+    this.pipeline.started(call);
   }
 
   ended(call: Call): void {
-    if (--this.openCalls === 0 && this.noCallOpen !== undefined) this.noCallOpen();
-    const record = call.record;
-    // The call is over for the app now, even if its record is published later (after token
-    // estimation or evaluation): in-flight counts drop here.
-    for (let i = 0; i < this.sinks.length; i++) {
-      const sink = this.sinks[i];
-      if (sink.callFinished === undefined) continue;
-      try {
-        sink.callFinished(record, call.labels!);
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
-    // Tokens are estimated only for a call the provider answered (a completed one, a stream that
-    // streamed, an abort after the response headers), never for one aborted before it was answered,
-    // refused, or whose raw body the app read itself: unknown stays unknown.
-    const status = record.httpStatus;
-    const answered = record.outcome === 'completed' || record.chunks > 0 || (record.outcome !== 'failed' && status !== undefined && status < 400);
-    if (this.options.tokens.estimate && answered && !call.raw && call.pending !== undefined && needsEstimate(record)) {
-      this.held.add(call);
-      this.estimator.enqueue(call);
-    } else this.publish(call);
-  }
-
-  private publish(call: Call): void {
-    // Segment and cost now; a call sampled for content capture or evaluation comes back here later.
-    if (this.enricher.hold(call)) {
-      this.held.add(call);
-      return;
-    }
-    // No longer held. A flush() waiting for it resumes on a microtask, so after the sinks below have
-    // the record; and whatever happens below, no flush() waits for it forever.
-    if (this.held.size > 0 && this.held.delete(call) && this.flushes.length > 0) this.released(call);
-    call.pending = undefined;
-    const record = call.record;
-    setThroughput(record);
-    const labels = call.labels!;
-    labels.responseModel = this.guard.value(LABEL.responseModel, record.responseModel, true);
-    for (let i = 0; i < this.sinks.length; i++) {
-      const sink = this.sinks[i];
-      try {
-        sink.callEnded(record, labels);
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
-    // Not keyed on record.context: hashing may have dropped it, and the request must still see its call end.
-    if (this.requests !== undefined) this.requests.callPublished(call);
-  }
-
-  /** A held call reached the sinks: the flushes that waited for it as their last one resolve. */
-  private released(call: Call): void {
-    const flushes = this.flushes;
-    for (let i = flushes.length - 1; i >= 0; i--) {
-      const waiting = flushes[i];
-      if (waiting.calls.delete(call) && waiting.calls.size === 0) {
-        flushes.splice(i, 1);
-        waiting.resolve();
-      }
-    }
-  }
-
-  /** Resolve once every call held now has reached the sinks. */
-  private heldPublished(): Promise<void> {
-    if (this.held.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.flushes.push({ calls: new Set(this.held), resolve }));
-  }
-
-  /** Resolve once no call is open, or after `shutdownTimeoutMs` (a timer that keeps the process up until then). */
-  private openCallsEnded(): Promise<void> {
-    const ms = this.options.shutdownTimeoutMs;
-    if (this.openCalls === 0 || ms === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.noCallOpen = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.noCallOpen = done;
-    });
+    this.pipeline.ended(call);
   }
 
   // ---- Public API ----
@@ -371,7 +281,9 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     const resolved = resolveExpressOptions(options);
     if (this.requests === undefined) {
       try {
-        this.requests = new RequestTracker({ guard: this.guard, registry: this.prometheus ? this.registry : undefined, fault: this.fault });
+        const requests = (this.requests = new RequestTracker({ guard: this.guard, registry: this.prometheus ? this.registry : undefined, fault: this.fault }));
+        // Not keyed on record.context: hashing may have dropped it, and the request must still see its call end.
+        this.pipeline.afterSinks = (call) => requests.callPublished(call);
       } catch (error) {
         throw new TypeError(
           `createMonitor: option "registry" could not take the llm-vitals request metrics (${(error as Error).message}); use one monitor per registry`,
@@ -413,16 +325,8 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     }
   }
 
-  async flush(): Promise<void> {
-    await this.heldPublished();
-    for (const sink of this.sinks) {
-      if (sink.flush === undefined) continue;
-      try {
-        await sink.flush();
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
+  flush(): Promise<void> {
+    return this.pipeline.flush();
   }
 
   shutdown(): Promise<void> {
@@ -433,28 +337,14 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
       this.stopping = (async () => {
         // The calls still open first (streams the app is reading, requests in flight): their records,
         // spans among them, must reach the sinks before the sinks shut down.
-        await this.openCallsEnded();
-        await this.heldPublished();
+        await this.pipeline.openCallsEnded(this.options.shutdownTimeoutMs);
+        await this.pipeline.heldPublished();
         await this.requests?.shutdown();
-        for (const sink of this.sinks) {
-          try {
-            await sink.shutdown?.();
-          } catch (error) {
-            this.fault(sink.name, error);
-          }
-        }
+        await this.pipeline.shutdown();
       })();
     }
     return this.stopping;
   }
-}
-
-/** Output tokens per second: over the time after the first chunk for streams, the whole call otherwise. */
-function setThroughput(record: CallRecord): void {
-  const output = record.outputTokens?.count;
-  if (output === undefined || output <= 0) return;
-  const ms = record.timeToFirstChunk !== undefined ? record.duration - record.timeToFirstChunk : record.duration;
-  if (ms > 0) record.outputTokensPerSecond = output / (ms / 1000);
 }
 
 /** Create a monitor. Options are validated here; a bad one throws a TypeError that names it. */

@@ -1,0 +1,30 @@
+/**
+ * Stage: the record's final labels and derived figures. The response model label goes through the
+ * cardinality guard (once per call, here), and output tokens per second is derived from the final
+ * counts: over the time after the first chunk for streams, over the whole call otherwise.
+ */
+import type { Call } from '../call.js';
+import type { LabelGuard } from '../lib/label-guard.js';
+import type { Stage } from '../pipeline.js';
+import { LABEL } from '../semconv.js';
+
+export class LabelsStage implements Stage {
+  readonly name = 'labels';
+
+  constructor(private readonly guard: LabelGuard) {}
+
+  connect(): void {
+    // Never holds a call.
+  }
+
+  take(call: Call): boolean {
+    const record = call.record;
+    const output = record.outputTokens?.count;
+    if (output !== undefined && output > 0) {
+      const ms = record.timeToFirstChunk !== undefined ? record.duration - record.timeToFirstChunk : record.duration;
+      if (ms > 0) record.outputTokensPerSecond = output / (ms / 1000);
+    }
+    call.labels!.responseModel = this.guard.value(LABEL.responseModel, record.responseModel, true);
+    return false;
+  }
+}
