@@ -12,7 +12,7 @@ import type { Snapshot } from './sinks/snapshot.js';
 import type { ResourceSample } from './resources/sample.js';
 import type { Feedback } from './quality/feedback.js';
 import type { ExpressMiddleware, ExpressOptions, ExpressRequest } from './express/options.js';
-import type { AnomalyEvent, DriftEvent } from './detect/sink.js';
+import type { AnomalyEvent, AnomalyResolvedEvent, DriftEvent } from './detect/sink.js';
 
 /** A fault inside the monitor, reported on `monitor.on('error')`. The app never sees it thrown. */
 export class MonitorError extends Error {
@@ -34,8 +34,13 @@ export interface MonitorEvents {
    * through which the detectors and the dashboard get the samples.
    */
   resources: ResourceSample;
-  /** A signal's observation raised an anomaly alert (detect/): signal, labels, value, baseline, score, threshold, windows, time. */
+  /**
+   * An anomaly incident opened (detect/): one per incident of a signal, named after the most specific
+   * label set that alerted (`related`: the others), with its value, baseline, score and reason.
+   */
   anomaly: AnomalyEvent;
+  /** That incident closed: every label set in it recovered (same `incident` id). */
+  anomaly_resolved: AnomalyResolvedEvent;
   /** A signal's distribution drifted from its reference window (detect/): once per drift episode. */
   drift: DriftEvent;
 }

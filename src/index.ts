@@ -24,7 +24,7 @@ export type { QualitySignal } from './sinks/quality.js';
 export { PRICES, PRICES_CHECKED_AT, type ModelPrice } from './cost/prices.js';
 export type { DetectOptions, SignalOptions } from './detect/options.js';
 export type { DriftOptions } from './detect/drift.js';
-export type { AnomalyEvent, DriftEvent, DetectorsSnapshot, DetectorGroupSnapshot, SignalLabels } from './detect/sink.js';
+export type { AnomalyEvent, AnomalyResolvedEvent, DriftEvent, DetectorsSnapshot, DetectorGroupSnapshot, SignalLabels } from './detect/sink.js';
 export type { DetectorState, AlertReason } from './detect/detector.js';
 export type { AlertSummary } from './record.js';
 export { dashboardHandler } from './dashboard/handler.js';

@@ -43,7 +43,7 @@ import { checkObservation, DetectorSink } from './detect/sink.js';
 import { checkName } from './lib/option-error.js';
 
 /** The events of `on` and `off`: an event added to `MonitorEvents` and not here is a type error. */
-const EVENTS = Object.keys({ call: 0, error: 0, resources: 0, anomaly: 0, drift: 0 } satisfies Record<keyof MonitorEvents, 0>);
+const EVENTS = Object.keys({ call: 0, error: 0, resources: 0, anomaly: 0, anomaly_resolved: 0, drift: 0 } satisfies Record<keyof MonitorEvents, 0>);
 
 class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   readonly registry: Registry;
@@ -84,7 +84,7 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
         this.detectors = new DetectorSink({
           options: options.detect,
           registry: options.prometheus ? this.registry : undefined,
-          emit: (event: 'anomaly' | 'drift', payload: unknown) => {
+          emit: (event: 'anomaly' | 'anomaly_resolved' | 'drift', payload: unknown) => {
             if (this.listeners.count(event) > 0) this.listeners.emit(event, payload);
           },
           fault: this.fault,

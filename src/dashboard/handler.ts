@@ -7,8 +7,9 @@
  *   and drift alerts, and the kept history of every charted series;
  * - `<path>/events`: Server-Sent Events: on connect `alerts` (the kept list), `history` (the kept
  *   points) and `vitals` (a snapshot, without the sections the page does not draw); then every
- *   `intervalSeconds` a `point` (the newest point of every series) and a `vitals`; and `alert`, each
- *   new alert as it fires.
+ *   `intervalSeconds` a `point` (the newest point of every series) and a `vitals`; `alert`, each
+ *   new alert as it fires (one per anomaly incident, whatever label sets it spans); and `resolved`
+ *   (`{ seq, resolvedAt }`) when an anomaly's incident closes.
  *
  * It remembers from the moment it is created, not from its first request (`monitor.express({
  * dashboardPath })` creates it when the middleware is set up): the last `maxAlerts` alerts from
@@ -63,6 +64,12 @@ export interface DashboardAlert {
   group: string | undefined;
   /** Why it fired: the anomaly's reason (`level_up`, ...) or the drift statistic against its threshold. */
   detail: string | undefined;
+  /** An anomaly's incident id: its `anomaly_resolved` event carries the same. */
+  incident?: string;
+  /** The other label sets that alerted in the same incident (an anomaly named after a route: its model's). */
+  related?: string[];
+  /** Epoch milliseconds at which the anomaly's incident closed (`monitor.on('anomaly_resolved')`); absent while it is open. */
+  resolvedAt?: number;
 }
 
 /** What `data.json` answers and what the page is built on. */
@@ -112,7 +119,16 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
   };
   const onAnomaly = onAlert('anomaly');
   const onDrift = onAlert('drift');
-  monitor.on('anomaly', onAnomaly).on('drift', onDrift);
+  // An incident that closed marks its alert resolved (one row per incident, from firing to resolved).
+  const onResolved = (payload: unknown) => {
+    const p = payload as { incident?: unknown; time?: unknown } | null;
+    if (p === null || typeof p !== 'object' || typeof p.incident !== 'string') return;
+    const alert = alerts.find((a) => a.incident === p.incident);
+    if (alert === undefined) return;
+    alert.resolvedAt = finite(p.time) ?? Date.now();
+    if (streams.size > 0) broadcast(sse('resolved', { seq: alert.seq, resolvedAt: alert.resolvedAt }));
+  };
+  monitor.on('anomaly', onAnomaly).on('drift', onDrift).on('anomaly_resolved', onResolved);
 
   function data(): DashboardData {
     return { snapshot: monitor.snapshot(), alerts: alerts.slice(), history: history.toJSON() };
@@ -215,7 +231,7 @@ export function dashboardHandler(monitor: Monitor, options?: DashboardOptions): 
   handler.close = () => {
     if (closed) return;
     closed = true;
-    monitor.off('anomaly', onAnomaly).off('drift', onDrift);
+    monitor.off('anomaly', onAnomaly).off('drift', onDrift).off('anomaly_resolved', onResolved);
     clearInterval(timer);
     for (const res of streams.keys()) res.end();
     streams.clear();
@@ -290,6 +306,8 @@ export function toDashboardAlert(kind: 'anomaly' | 'drift', payload: unknown, se
     baseline: finite(p.baseline),
     group: groupOf(p.labels),
     detail: detailOf(p),
+    ...(typeof p.incident === 'string' ? { incident: p.incident } : {}),
+    ...(Array.isArray(p.related) && p.related.length > 0 ? { related: p.related.map(groupOf).filter((g): g is string => g !== undefined) } : {}),
   };
 }
 

@@ -324,13 +324,23 @@ export const PAGE_SCRIPT = String.raw`
     if (!added) return;
     alerts.sort(function (a, b) { return a.seq - b.seq; });
     if (alerts.length > 1000) alerts.splice(0, alerts.length - 1000);
+    drawAlerts();
+  }
+
+  // An anomaly incident closed: its row says so (the alert stays in the list).
+  function resolveAlert(update) {
+    for (var i = 0; i < alerts.length; i++) if (alerts[i].seq === update.seq) alerts[i].resolvedAt = update.resolvedAt;
+    drawAlerts();
+  }
+
+  function drawAlerts() {
     var body = document.querySelector('#alerts tbody');
     body.textContent = '';
     for (var j = alerts.length - 1; j >= 0; j--) {
       var al = alerts[j], tr = document.createElement('tr');
       tr.className = al.kind;
       tr.dataset.seq = al.seq;
-      [new Date(al.time).toLocaleTimeString(), al.kind, al.signal, value(al.value), value(al.baseline), al.score == null ? '' : fixed(al.score, 2) + (al.threshold == null ? '' : ' / ' + fixed(al.threshold, 2)), al.group || '', al.detail || '']
+      [new Date(al.time).toLocaleTimeString(), al.kind, al.signal, value(al.value), value(al.baseline), al.score == null ? '' : fixed(al.score, 2) + (al.threshold == null ? '' : ' / ' + fixed(al.threshold, 2)), (al.group || '') + (al.related && al.related.length ? ' (also ' + al.related.join(', ') + ')' : ''), (al.detail || '') + (al.resolvedAt ? ' · resolved ' + new Date(al.resolvedAt).toLocaleTimeString() : '')]
         .forEach(function (cell) { var td = document.createElement('td'); td.textContent = cell; tr.appendChild(td); });
       body.appendChild(tr);
     }
@@ -363,6 +373,7 @@ export const PAGE_SCRIPT = String.raw`
     source.addEventListener('error', function () { status('down', 'reconnecting…'); });
     source.addEventListener('alerts', function (e) { addAlerts(JSON.parse(e.data)); });
     source.addEventListener('alert', function (e) { addAlerts([JSON.parse(e.data)]); });
+    source.addEventListener('resolved', function (e) { resolveAlert(JSON.parse(e.data)); });
     // On every (re)connect: the whole kept history, so a gap while disconnected fills in.
     source.addEventListener('history', function (e) { loadHistory(JSON.parse(e.data)); });
     source.addEventListener('point', function (e) { push(JSON.parse(e.data)); });

@@ -169,6 +169,8 @@ export abstract class StreamingDetector implements Detector {
   private warming = true;
   /** The typical value the latest alert's observation was compared with (before the alert reset anything). */
   lastAlertExpected: number | undefined = undefined;
+  /** The baseline's spread (working scale) when the latest alert was raised, likewise. */
+  lastAlertSpread: number | undefined = undefined;
 
   /** `ownKeys`: the options a subclass adds to `DetectorOptions` (`shift`, `period`, ...). */
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
@@ -207,6 +209,7 @@ export abstract class StreamingDetector implements Detector {
       this.lastAlertReason = this.reason;
       this.lastAlertTime = timestampMs;
       this.lastAlertExpected = this.expected();
+      this.lastAlertSpread = this.spread();
       this.alerted(this.reason);
     }
     return result;
@@ -232,6 +235,11 @@ export abstract class StreamingDetector implements Detector {
     return this.cooldownLeft > 0;
   }
 
+  /** True while the detector learns its baseline (the warm-up, or again after a level or spread alert): its score says nothing. */
+  get learning(): boolean {
+    return this.warming;
+  }
+
   /** What drove the latest alert (or the latest evidence). */
   get lastReason(): AlertReason {
     return this.lastAlertReason;
@@ -246,6 +254,7 @@ export abstract class StreamingDetector implements Detector {
     this.lastAlertReason = 'none';
     this.lastAlertTime = undefined;
     this.lastAlertExpected = undefined;
+    this.lastAlertSpread = undefined;
     this.warming = true;
     this.restart();
   }

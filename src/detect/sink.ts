@@ -6,6 +6,17 @@
  * (`quality`), and reports alerts as `anomaly` and `drift` events and as the
  * `llm_vitals_anomalies_total`, `llm_vitals_anomaly_score` and `llm_vitals_drift_score` metrics.
  *
+ * One incident, one alert: the first detector alert of a signal opens an incident, which is one
+ * `anomaly` event and one increment of `llm_vitals_anomalies_total`, on the most specific label set
+ * that alerted on that call (the route's, when the model's alerted on the same call). The model's
+ * and its routes' detectors of the same signal share it: their alerts while it is open add their
+ * label sets to its `related` and raise nothing more, nor do the detector's own repeated alerts.
+ * The incident closes, with one `anomaly_resolved` event, when every label set in it has recovered:
+ * its detector's score stayed below 0.5 for `cooldown` observations in a row (observations while it
+ * learns its baseline again do not count) and a short mean of its values is back within half a spread
+ * of the typical value before the incident; or, for a change that lasts, `memory` observations after
+ * its alert, the detector's baseline being the new level by then. See docs/detection.md.
+ *
  * Per call it costs a few map lookups and, per signal the call has a value for, one detector update
  * (a few arithmetic operations and at most one log and one pow) and one drift ring update; the drift
  * comparison runs every `drift.every` observations, and the gauges are read only when Prometheus
@@ -28,11 +39,19 @@ import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, RESOURCE_SIGNALS, type Sig
 /** Labels of a watched signal: `provider`, `model` and `route` for calls; the app's own for `observe`. */
 export type SignalLabels = Record<string, string>;
 
-/** `monitor.on('anomaly', e)`: one observation of a signal raised an alert. */
+/**
+ * `monitor.on('anomaly', e)`: an incident opened: one observation of a signal raised an alert, and no
+ * incident of that signal was open in its label set, its model's or its model's routes'.
+ */
 export interface AnomalyEvent {
   kind: 'anomaly';
+  /** The incident's id, the same on its `anomaly_resolved` event. */
+  incident: string;
   signal: string;
+  /** The most specific label set that alerted on the call that opened the incident. */
   labels: SignalLabels;
+  /** The other label sets that alerted on the same call (the model's, when `labels` names a route). */
+  related: SignalLabels[];
   /** The observed value, in the signal's units (1 for an event of a rate signal). */
   value: number;
   /** The typical value it was compared with (the baseline's median; the baseline event rate for rate signals). */
@@ -48,6 +67,39 @@ export interface AnomalyEvent {
   time: number;
   /** The id of the call that tripped it, when a call did. */
   recordId: string | undefined;
+}
+
+/**
+ * `monitor.on('anomaly_resolved', e)`: an incident closed: every label set in it settled (its
+ * detector's score below 0.5 for `windows.cooldown` observations in a row after any re-learning, and
+ * its values back near the typical value before the incident, or `windows.memory` observations
+ * passed), or `monitor.rebaseline()` closed it. `baseline` is the typical value now, `firedBaseline`
+ * the one before.
+ */
+export interface AnomalyResolvedEvent {
+  kind: 'anomaly_resolved';
+  incident: string;
+  signal: string;
+  /** The label set its `anomaly` event named. */
+  labels: SignalLabels;
+  /** Every other label set that alerted during the incident (on its first call or later). */
+  related: SignalLabels[];
+  /**
+   * `recovered`: back near the typical value before the incident; `new_baseline`: still away from it
+   * after `windows.memory` observations, which the detector now takes as its baseline; `rebaselined`:
+   * `monitor.rebaseline()` closed it.
+   */
+  cause: 'recovered' | 'new_baseline' | 'rebaselined';
+  reason: AlertReason;
+  /** Epoch ms of the observation that opened it, and of the one that closed it. */
+  firedAt: number;
+  time: number;
+  /** The typical value before the incident, and now (the baseline's median or event rate). */
+  firedBaseline: number | undefined;
+  baseline: number | undefined;
+  /** Detector alerts that fell inside the incident, the first included: each raised nothing of its own. */
+  alerts: number;
+  windows: { warmup: number; memory: number; cooldown: number };
 }
 
 /** `monitor.on('drift', e)`: a signal's distribution moved away from its reference. */
@@ -91,6 +143,7 @@ export interface DetectorSinkContext {
   /** Where the metrics go; undefined when Prometheus is off. */
   registry: Registry | undefined;
   emit(event: 'anomaly', payload: AnomalyEvent): void;
+  emit(event: 'anomaly_resolved', payload: AnomalyResolvedEvent): void;
   emit(event: 'drift', payload: DriftEvent): void;
   fault(component: string, error: unknown): void;
   /**
@@ -108,9 +161,56 @@ type Metrics = { anomalies: Counter; anomalyScore: Gauge; driftScore: Gauge };
 const NUMERIC_REASONS: readonly AlertReason[] = ['point', 'level_up', 'level_down', 'variance'];
 const RATE_REASONS: readonly AlertReason[] = ['rate'];
 
+/**
+ * One open incident of one signal, shared by a model's label set and its routes' (the family): opened
+ * by the first alert, named after the most specific label set alerting on that call.
+ */
+class Incident {
+  /** The watch it is named after: its labels, its counter, its reason. */
+  watch: Watch;
+  readonly related: SignalLabels[] = [];
+  readonly members: Watch[];
+  /** True once its `anomaly` event went out (label sets alerting after that only join `related`). */
+  announced = false;
+  alerts = 1;
+  /** Set when it closes. */
+  closedAt = 0;
+  cause: AnomalyResolvedEvent['cause'] = 'recovered';
+  constructor(
+    readonly id: string,
+    watch: Watch,
+    public value: number,
+    public score: number,
+    readonly firedAt: number,
+    public reason: AlertReason,
+    public firedBaseline: number | undefined,
+    readonly record: CallRecord | undefined,
+  ) {
+    this.watch = watch;
+    this.members = [watch];
+  }
+}
+
 /** One signal of one label set: its detector, its drift monitor, and their metric children. */
 class Watch {
   readonly detector: StreamingDetector | undefined;
+  /** The watch that holds the family's open incident: the model's for a route's, else itself. */
+  readonly root: Watch;
+  /** The family's open incident (on the root only). */
+  open: Incident | undefined;
+  /** The incident this watch is in. */
+  incident: Incident | undefined;
+  /**
+   * While in one: observations in a row its detector scored below 0.5 (not counting those while it
+   * learns its baseline again), the typical value before it and half its spread (working scale; the
+   * event rate and half its standard deviation for a rate signal), a short mean of the values since
+   * (over the cooldown), and the observations since it alerted.
+   */
+  quiet = 0;
+  level = Number.NaN;
+  band = 0;
+  recent = 0;
+  since = 0;
   readonly drift: NumericDrift | CategoricalDrift | undefined;
   private readonly logOffset: number;
   private readonly logScale: boolean;
@@ -125,6 +225,8 @@ class Watch {
     options: ResolvedDetectOptions,
     metrics: Metrics | undefined,
   ) {
+    const parent = group.parent;
+    this.root = (parent === undefined ? undefined : spec.kind !== 'categorical' ? parent.watchOf(spec.name) : undefined) ?? this;
     const detectorOptions = {
       falseAlarmRate: options.falseAlarmRate,
       warmup: options.warmup,
@@ -157,6 +259,28 @@ class Watch {
     return this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
   }
 
+  /** A value as the recovery test reads it: on the working scale; 1 or 0 for an event of a rate signal. */
+  recoveryValue(value: number): number {
+    return this.spec.kind === 'rate' ? (value > 0 ? 1 : 0) : this.working(value);
+  }
+
+  /** Its short mean is back within half a spread of the typical value before the incident. */
+  get back(): boolean {
+    return !(Math.abs(this.recent - this.level) > this.band);
+  }
+
+  /** It alerted and joins an incident: remember where it stood before. */
+  enter(incident: Incident, value: number): void {
+    const detector = this.detector!;
+    const expected = detector.lastAlertExpected;
+    this.incident = incident;
+    this.level = expected === undefined ? Number.NaN : this.spec.kind === 'rate' ? expected : this.working(expected);
+    this.band = 0.5 * (detector.lastAlertSpread ?? 0) + 1e-9 * Math.abs(this.level);
+    this.recent = this.recoveryValue(value);
+    this.quiet = 0;
+    this.since = 0;
+  }
+
   /** Back from the working scale to the signal's units. */
   natural(value: number): number {
     return this.logScale ? Math.exp(value) - this.logOffset : value;
@@ -183,7 +307,14 @@ class Group {
   constructor(
     readonly labels: SignalLabels,
     readonly promLabels: Record<string, string>,
+    /** The model's group, for a route's: its incidents are shared with it. */
+    readonly parent?: Group,
   ) {}
+
+  watchOf(name: string): Watch | undefined {
+    const i = CALL_SIGNAL_INDEX.get(name);
+    return (i === undefined ? undefined : this.calls[i]) ?? this.others.get(name);
+  }
 
   *watches(): Iterable<Watch> {
     for (const w of this.calls) if (w !== undefined) yield w;
@@ -204,6 +335,8 @@ function promLabelsOf(labels: SignalLabels): Record<string, string> {
 function keyOf(labels: SignalLabels): string {
   return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
 }
+
+const CALL_SIGNAL_INDEX = new Map(CALL_SIGNALS.map((s, i) => [s.name, i]));
 
 const OVERFLOW_LABELS: SignalLabels = Object.freeze({ provider: 'other', model: 'other' });
 
@@ -244,11 +377,22 @@ export class DetectorSink implements Sink {
   /** Signal names known up front (built-in, or configured in `detect.signals`): never folded by the guard. */
   private readonly knownSignals: ReadonlySet<string>;
   private readonly guard: LabelGuard;
+  /** Observations in a row below 0.5 that make a label set of an incident recovered (the cooldown, at least 1). */
+  private readonly recovery: number;
+  /** The weight of each value in an incident's short mean (an EWMA over `recovery` observations). */
+  private readonly recentRate: number;
+  /** Incidents opened and closed by the call or observation being fed, announced once it is fed everywhere. */
+  private opened: Incident[] = [];
+  private closed: Incident[] = [];
+  private readonly incidentPrefix = Date.now().toString(36);
+  private incidents = 0;
 
   constructor(context: DetectorSinkContext) {
     this.context = context;
     this.options = context.options;
     this.guard = context.guard ?? new LabelGuard(100);
+    this.recovery = Math.max(1, this.options.cooldown);
+    this.recentRate = 2 / (this.recovery + 1);
     this.knownSignals = new Set([...CALL_SIGNALS.map((s) => s.name), ...this.tableSpecs.keys(), ...Object.keys(this.options.signals)]);
     // Ignored signals stay in the table (their index is their slot) and are skipped.
     this.callSignals = CALL_SIGNALS;
@@ -259,11 +403,12 @@ export class DetectorSink implements Sink {
     const provider = labels?.provider ?? record.provider;
     const model = labels?.requestModel ?? record.requestModel ?? '';
     const time = record.startTime + record.duration;
-    // Alerts go straight onto this record, never through state of the sink's own: an anomaly listener
-    // may call `observe()` (or end another call) while this one is being fed.
+    // The model's label set first, then the route's: an incident both open on this call is named
+    // after the route. Nothing is announced before both are fed.
     this.feedCall(this.callGroup(provider, model, ''), record, time);
     const route = record.context?.[ATTR.httpRoute];
     if (this.options.perRoute && route !== undefined && route !== '') this.feedCall(this.callGroup(provider, model, route), record, time);
+    if (this.opened.length > 0 || this.closed.length > 0) this.announce();
   }
 
   /** `monitor.observe(signal, value, labels)`: one value of the app's own signal (or a built-in one). */
@@ -283,6 +428,7 @@ export class DetectorSink implements Sink {
     }
     try {
       this.feed(watch, value, time, undefined);
+      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -303,6 +449,7 @@ export class DetectorSink implements Sink {
       const { provider, model, route } = labels;
       this.observeTable(this.callGroup(provider, model, ''), signal, value, time);
       if (this.options.perRoute && route !== undefined && route !== '') this.observeTable(this.callGroup(provider, model, route), signal, value, time);
+      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -320,6 +467,7 @@ export class DetectorSink implements Sink {
           if (gpu.memoryUsedBytes !== undefined) this.observeResource('gpu_memory', gpu.memoryUsedBytes, { gpu: String(gpu.index) }, sample.time);
         }
       }
+      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -332,6 +480,12 @@ export class DetectorSink implements Sink {
 
   /** Make what each signal does now its baseline: detectors learn again, drift references become the current windows. */
   rebaseline(): void {
+    const time = Date.now();
+    for (const group of this.groups.values()) {
+      for (const watch of group.watches()) {
+        if (watch.open !== undefined) this.close(watch.open, time, 'rebaselined');
+      }
+    }
     for (const group of this.groups.values()) {
       for (const watch of group.watches()) {
         watch.detector?.reset();
@@ -340,6 +494,7 @@ export class DetectorSink implements Sink {
         watch.lastDrift = undefined;
       }
     }
+    if (this.closed.length > 0) this.announce();
   }
 
   snapshot(): DetectorsSnapshot {
@@ -384,7 +539,8 @@ export class DetectorSink implements Sink {
     const detector = watch.detector;
     if (detector !== undefined) {
       const result = detector.update(value, time);
-      if (result.anomaly) this.anomalous(watch, value, result.score, time, record);
+      if (result.anomaly) this.alerted(watch, value, result.score, time, record);
+      else if (watch.incident !== undefined) this.recovering(watch, value, result.score, time);
     }
     const drift = watch.drift;
     if (drift !== undefined && drift instanceof NumericDrift) {
@@ -393,25 +549,123 @@ export class DetectorSink implements Sink {
     }
   }
 
-  private anomalous(watch: Watch, value: number, score: number, time: number, record: CallRecord | undefined): void {
+  /** The detector alerted: an incident opens, or the open one of the signal's family takes it in. */
+  private alerted(watch: Watch, value: number, score: number, time: number, record: CallRecord | undefined): void {
     const detector = watch.detector!;
-    const reason = detector.lastReason;
-    if (record !== undefined) addAlert(record, { kind: 'anomaly', signal: watch.spec.name, score, threshold: ANOMALY_SCORE, value });
-    if (this.metrics !== undefined) watch.anomalyCounter(this.metrics, reason).inc();
+    watch.quiet = 0;
+    const root = watch.root;
+    const open = root.open;
+    if (open === undefined) {
+      const incident = new Incident(`${this.incidentPrefix}-${++this.incidents}`, watch, value, score, time, detector.lastReason, detector.lastAlertExpected, record);
+      root.open = incident;
+      watch.enter(incident, value);
+      this.opened.push(incident);
+      return;
+    }
+    open.alerts++;
+    if (watch.incident === open) return;
+    watch.enter(open, value);
+    open.members.push(watch);
+    if (!open.announced && open.watch === root && watch !== root) {
+      // The model's and a route's detectors alerted on the same call: the alert names the route.
+      open.related.push({ ...root.group.labels });
+      open.watch = watch;
+      open.value = value;
+      open.score = score;
+      open.reason = detector.lastReason;
+      open.firedBaseline = detector.lastAlertExpected;
+    } else {
+      open.related.push({ ...watch.group.labels });
+    }
+  }
+
+  /**
+   * An observation of a label set in an open incident. The incident closes when each of its label sets
+   * has settled: its detector quiet for `recovery` observations in a row, and either its short mean
+   * back near the typical value before the incident (`recovered`), or `memory` observations passed
+   * since its alert, by which time the detector's baseline is the level now (`new_baseline`).
+   */
+  private recovering(watch: Watch, value: number, score: number, time: number): void {
+    watch.since++;
+    watch.recent += this.recentRate * (watch.recoveryValue(value) - watch.recent);
+    if (score >= ANOMALY_SCORE) watch.quiet = 0;
+    // While the detector learns its baseline again its score is 0 and says nothing: not a quiet observation.
+    else if (!watch.detector!.learning) watch.quiet++;
+    const recovery = this.recovery;
+    if (watch.quiet < recovery) return;
+    const incident = watch.incident!;
+    let back = true;
+    for (const member of incident.members) {
+      if (member.quiet < recovery) return;
+      if (!member.back) {
+        if (member.since < this.options.memory) return;
+        back = false;
+      }
+    }
+    this.close(incident, time, back ? 'recovered' : 'new_baseline');
+  }
+
+  private close(incident: Incident, time: number, cause: AnomalyResolvedEvent['cause']): void {
+    for (const member of incident.members) {
+      member.incident = undefined;
+      member.quiet = 0;
+    }
+    incident.watch.root.open = undefined;
+    incident.closedAt = time;
+    incident.cause = cause;
+    // Closed before it was announced (rebaseline() from a listener): it is announced, then closed.
+    this.closed.push(incident);
+  }
+
+  /** Announce what the call or observation just fed opened and closed: one event (and one count) per incident. */
+  private announce(): void {
+    // Taken first: a listener may call `observe()` (or end another call), which feeds and announces its own.
+    const opened = this.opened;
+    const closed = this.closed;
+    this.opened = [];
+    this.closed = [];
     const options = this.options;
-    this.context.emit('anomaly', {
-      kind: 'anomaly',
-      signal: watch.spec.name,
-      labels: { ...watch.group.labels },
-      value,
-      baseline: detector.lastAlertExpected,
-      score,
-      threshold: ANOMALY_SCORE,
-      reason,
-      windows: { warmup: options.warmup, memory: options.memory, cooldown: options.cooldown },
-      time,
-      recordId: record?.id,
-    });
+    const windows = { warmup: options.warmup, memory: options.memory, cooldown: options.cooldown };
+    for (const incident of opened) {
+      incident.announced = true;
+      const watch = incident.watch;
+      const signal = watch.spec.name;
+      if (incident.record !== undefined) addAlert(incident.record, { kind: 'anomaly', signal, score: incident.score, threshold: ANOMALY_SCORE, value: incident.value });
+      if (this.metrics !== undefined) watch.anomalyCounter(this.metrics, incident.reason).inc();
+      this.context.emit('anomaly', {
+        kind: 'anomaly',
+        incident: incident.id,
+        signal,
+        labels: { ...watch.group.labels },
+        related: incident.related.map((labels) => ({ ...labels })),
+        value: incident.value,
+        baseline: incident.firedBaseline,
+        score: incident.score,
+        threshold: ANOMALY_SCORE,
+        reason: incident.reason,
+        windows: { ...windows },
+        time: incident.firedAt,
+        recordId: incident.record?.id,
+      });
+    }
+    for (const incident of closed) {
+      const watch = incident.watch;
+      this.context.emit('anomaly_resolved', {
+        kind: 'anomaly_resolved',
+        incident: incident.id,
+        signal: watch.spec.name,
+        labels: { ...watch.group.labels },
+        related: incident.related.map((labels) => ({ ...labels })),
+        cause: incident.cause,
+        reason: incident.reason,
+        firedAt: incident.firedAt,
+        time: incident.closedAt,
+        firedBaseline: incident.firedBaseline,
+        baseline: watch.detector?.expected(),
+        alerts: incident.alerts,
+        windows: { ...windows },
+      });
+    }
   }
 
   private drifted(watch: Watch, result: DriftResult, time: number, record: CallRecord | undefined): void {
@@ -466,14 +720,15 @@ export class DetectorSink implements Sink {
     if (group === undefined) {
       const labels: SignalLabels = { provider, model };
       if (route !== '') labels.route = route;
-      group = this.group(labels);
+      group = this.group(labels, route !== '' ? this.callGroup(provider, model, '') : undefined);
       // Past maxGroups the same overflow group answers for every new label set; cache it anyway.
       byRoute.set(route, group);
     }
     return group;
   }
 
-  private group(labels: SignalLabels): Group {
+  /** `parent`: the model's group, for a route's (the overflow group has none). */
+  private group(labels: SignalLabels, parent?: Group): Group {
     const key = keyOf(labels);
     let group = this.groups.get(key);
     if (group !== undefined) return group;
@@ -486,7 +741,7 @@ export class DetectorSink implements Sink {
       }
       return group;
     }
-    group = new Group(labels, promLabelsOf(labels));
+    group = new Group(labels, promLabelsOf(labels), parent !== undefined && parent.labels !== OVERFLOW_LABELS ? parent : undefined);
     this.groups.set(key, group);
     return group;
   }

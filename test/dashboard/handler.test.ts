@@ -109,11 +109,26 @@ describe('dashboard data endpoints', () => {
       baseline: expect.any(Number),
       group: 'openai · gpt-4o-mini · /chat/:id',
       detail: expect.stringMatching(/^(point|level up)$/),
+      incident: expect.any(String),
     });
     expect(body.alerts[0].score).toBeGreaterThanOrEqual(0.5);
     expect(body.alerts[0].baseline).toBeGreaterThanOrEqual(10);
     expect(body.alerts[0].baseline).toBeLessThanOrEqual(14);
     expect(Math.abs(body.alerts[0].time - Date.now())).toBeLessThan(10_000);
+  });
+
+  it('keeps one row per anomaly incident and marks it resolved when the incident closes', async () => {
+    monitor = createMonitor(NO_SAMPLER);
+    dashboard = dashboardHandler(monitor);
+    raiseAnomaly(monitor, 'queue_depth', 950);
+    // Spikes while the incident is open are the same incident: no new row.
+    for (let i = 0; i < 3; i++) monitor.observe('queue_depth', 950);
+    expect(dashboard.data().alerts).toHaveLength(1);
+    expect(dashboard.data().alerts[0].resolvedAt).toBeUndefined();
+    for (let i = 0; i < 60; i++) monitor.observe('queue_depth', 10 + (i % 5));
+    const [alert] = dashboard.data().alerts;
+    expect(dashboard.data().alerts).toHaveLength(1);
+    expect(alert.resolvedAt).toBeGreaterThanOrEqual(alert.time);
   });
 
   it('streams the kept alerts and history, then a point and a snapshot every interval, then each new alert as it fires', async () => {
