@@ -106,7 +106,10 @@ export interface AnomalyResolvedEvent {
 export interface DriftEvent {
   kind: 'drift';
   signal: string;
+  /** The most specific label set whose drift episode started on the call (a route's, when its model's started too). */
   labels: SignalLabels;
+  /** The other label sets of the same provider and model whose episode started on that call. */
+  related: SignalLabels[];
   /** The current window: its median (numeric, signal units) or its category shares. */
   value: number | Record<string, number>;
   /** The reference window, summarised the same way. */
@@ -191,6 +194,9 @@ class Incident {
   }
 }
 
+/** A drift event raised by the call being fed, announced once it has been fed everywhere. */
+type PendingDrift = { event: DriftEvent; root: Watch; record: CallRecord | undefined };
+
 /** One signal of one label set: its detector, its drift monitor, and their metric children. */
 class Watch {
   readonly detector: StreamingDetector | undefined;
@@ -216,6 +222,9 @@ class Watch {
   private readonly logScale: boolean;
   /** True while the signal is in a drift episode: one event per episode. */
   drifting = false;
+  /** On the root: label sets of the family in a drift episode, and the drift event this call raised, not yet announced. */
+  familyDrifting = 0;
+  pendingDrift: PendingDrift | undefined;
   lastDrift: DriftResult | undefined;
   private anomalyChildren: Map<string, { inc(): void }> | undefined;
 
@@ -226,7 +235,7 @@ class Watch {
     metrics: Metrics | undefined,
   ) {
     const parent = group.parent;
-    this.root = (parent === undefined ? undefined : spec.kind !== 'categorical' ? parent.watchOf(spec.name) : undefined) ?? this;
+    this.root = parent?.watchOf(spec.name) ?? this;
     const detectorOptions = {
       falseAlarmRate: options.falseAlarmRate,
       warmup: options.warmup,
@@ -384,6 +393,7 @@ export class DetectorSink implements Sink {
   /** Incidents opened and closed by the call or observation being fed, announced once it is fed everywhere. */
   private opened: Incident[] = [];
   private closed: Incident[] = [];
+  private drifts: PendingDrift[] = [];
   private readonly incidentPrefix = Date.now().toString(36);
   private incidents = 0;
 
@@ -408,7 +418,7 @@ export class DetectorSink implements Sink {
     this.feedCall(this.callGroup(provider, model, ''), record, time);
     const route = record.context?.[ATTR.httpRoute];
     if (this.options.perRoute && route !== undefined && route !== '') this.feedCall(this.callGroup(provider, model, route), record, time);
-    if (this.opened.length > 0 || this.closed.length > 0) this.announce();
+    if (this.opened.length + this.closed.length + this.drifts.length > 0) this.announce();
   }
 
   /** `monitor.observe(signal, value, labels)`: one value of the app's own signal (or a built-in one). */
@@ -428,7 +438,7 @@ export class DetectorSink implements Sink {
     }
     try {
       this.feed(watch, value, time, undefined);
-      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
+      if (this.opened.length + this.closed.length + this.drifts.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -449,7 +459,7 @@ export class DetectorSink implements Sink {
       const { provider, model, route } = labels;
       this.observeTable(this.callGroup(provider, model, ''), signal, value, time);
       if (this.options.perRoute && route !== undefined && route !== '') this.observeTable(this.callGroup(provider, model, route), signal, value, time);
-      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
+      if (this.opened.length + this.closed.length + this.drifts.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -467,7 +477,7 @@ export class DetectorSink implements Sink {
           if (gpu.memoryUsedBytes !== undefined) this.observeResource('gpu_memory', gpu.memoryUsedBytes, { gpu: String(gpu.index) }, sample.time);
         }
       }
-      if (this.opened.length > 0 || this.closed.length > 0) this.announce();
+      if (this.opened.length + this.closed.length + this.drifts.length > 0) this.announce();
     } catch (error) {
       this.context.fault(this.name, error);
     }
@@ -491,6 +501,7 @@ export class DetectorSink implements Sink {
         watch.detector?.reset();
         watch.drift?.rebaseline();
         watch.drifting = false;
+        watch.familyDrifting = 0;
         watch.lastDrift = undefined;
       }
     }
@@ -622,8 +633,11 @@ export class DetectorSink implements Sink {
     // Taken first: a listener may call `observe()` (or end another call), which feeds and announces its own.
     const opened = this.opened;
     const closed = this.closed;
+    const drifts = this.drifts;
     this.opened = [];
     this.closed = [];
+    this.drifts = [];
+    for (const drift of drifts) drift.root.pendingDrift = undefined;
     const options = this.options;
     const windows = { warmup: options.warmup, memory: options.memory, cooldown: options.cooldown };
     for (const incident of opened) {
@@ -666,23 +680,55 @@ export class DetectorSink implements Sink {
         windows: { ...windows },
       });
     }
+    for (const drift of drifts) {
+      const event = drift.event;
+      if (drift.record !== undefined) addAlert(drift.record, { kind: 'drift', signal: event.signal, score: event.score, threshold: 0.5 });
+      this.context.emit('drift', event);
+    }
   }
 
+  /**
+   * A drift comparison. One event per drift episode of a signal's family (a model's label set and its
+   * routes'): a label set whose episode starts while another of the family is in one raises nothing
+   * (on the same call, the event is named after the route, the model's label set in `related`).
+   */
   private drifted(watch: Watch, result: DriftResult, time: number, record: CallRecord | undefined): void {
     watch.lastDrift = result;
+    const root = watch.root;
     if (!result.drifted) {
-      watch.drifting = false;
+      if (watch.drifting) {
+        watch.drifting = false;
+        root.familyDrifting--;
+      }
       return;
     }
     // One event per drift episode: the next comes after a comparison that found none.
     if (watch.drifting) return;
     watch.drifting = true;
-    if (record !== undefined) addAlert(record, { kind: 'drift', signal: watch.spec.name, score: result.score, threshold: 0.5 });
+    if (root.familyDrifting++ > 0) {
+      const pending = root.pendingDrift;
+      if (pending === undefined) return;
+      if (watch !== root && pending.event.labels.route === undefined) {
+        const related = pending.event.labels;
+        pending.event = this.driftEvent(watch, result, time, record);
+        pending.event.related.push(related);
+      } else {
+        pending.event.related.push({ ...watch.group.labels });
+      }
+      return;
+    }
+    const pending = { event: this.driftEvent(watch, result, time, record), root, record };
+    root.pendingDrift = pending;
+    this.drifts.push(pending);
+  }
+
+  private driftEvent(watch: Watch, result: DriftResult, time: number, record: CallRecord | undefined): DriftEvent {
     const numeric = typeof result.current === 'number';
-    this.context.emit('drift', {
+    return {
       kind: 'drift',
       signal: watch.spec.name,
       labels: { ...watch.group.labels },
+      related: [],
       value: numeric ? watch.natural(result.current as number) : result.current,
       baseline: numeric ? watch.natural(result.reference as number) : result.reference,
       score: result.score,
@@ -694,7 +740,7 @@ export class DetectorSink implements Sink {
       windows: { reference: result.referenceSize, current: result.currentSize, every: (this.options.drift as { every: number }).every },
       time,
       recordId: record?.id,
-    });
+    };
   }
 
   private observeResource(signal: string, value: number, labels: SignalLabels, time: number): void {

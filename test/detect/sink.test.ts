@@ -89,6 +89,18 @@ describe('the detector sink', () => {
     expect(detectors.snapshot().groups[1].signals.latency.anomaly!.observations).toBe(100);
   });
 
+  it('raises one drift event for a drift its model and its route both see, named after the route', () => {
+    const g = normal(11);
+    const { detectors, drifts } = sink({ drift: { reference: 40, window: 40, every: 10 } });
+    const tokens = (typical: number) => ({ count: Math.round(typical * Math.exp(0.1 * g())), source: 'reported' as const });
+    for (let i = 0; i < 60; i++) detectors.callEnded(record({ id: `r${i}`, inputTokens: tokens(100), context: { 'http.route': '/chat' } }));
+    for (let i = 0; i < 80; i++) detectors.callEnded(record({ id: `s${i}`, inputTokens: tokens(400), context: { 'http.route': '/chat' } }));
+    const input = drifts.filter((e) => e.signal === 'input_tokens');
+    expect(input).toHaveLength(1);
+    expect(input[0].labels).toEqual({ provider: 'openai', model: 'gpt-4o-mini', route: '/chat' });
+    expect(input[0].related).toEqual([{ provider: 'openai', model: 'gpt-4o-mini' }]);
+  });
+
   it('keeps the alerts of the call being published when an anomaly listener calls observe()', () => {
     const g = normal(3);
     let detectors!: DetectorSink;
