@@ -80,7 +80,9 @@ describe('Prometheus exposition', () => {
     expect(loops.at(-1)).toEqual(r.eventLoop);
     const p50 = valueOf(text, 'nodejs_eventloop_lag_p50_seconds', {})! * 1000;
     expect(p50).toBeGreaterThanOrEqual(Math.min(...loops.map((l) => l.delayP50Ms!)));
-    expect(p50).toBeLessThanOrEqual(Math.max(...loops.map((l) => l.delayP50Ms!)));
+    // Across several intervals the window's p50 comes from each interval's top gaps (event-loop-window.ts):
+    // it may sit a little above every interval's own p50, never above their p99s.
+    expect(p50).toBeLessThanOrEqual(Math.max(...loops.map((l) => l.delayP99Ms!)));
     const p99 = valueOf(text, 'nodejs_eventloop_lag_p99_seconds', {})! * 1000;
     expect(p99).toBeGreaterThanOrEqual(Math.min(...loops.map((l) => l.delayP99Ms!)));
     expect(p99).toBeLessThanOrEqual(Math.max(...loops.map((l) => l.delayMaxMs!)));
