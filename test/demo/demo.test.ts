@@ -21,12 +21,21 @@ describe('llm-vitals demo', () => {
     const { code, lines, text } = await demo(['--duration', '12', '--rate', '40', '--port', '0'], (line) => {
       const url = /dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\/llm-vitals/.exec(line)?.[1];
       if (url === undefined || served !== undefined) return;
-      // Read them a few seconds in, while the traffic runs.
-      served = new Promise((r) => setTimeout(r, 3000)).then(async () => ({
-        metrics: await (await fetch(`${url}/metrics`)).text(),
-        data: await (await fetch(`${url}/llm-vitals/data.json`)).json(),
-        page: await (await fetch(`${url}/llm-vitals`)).text(),
-      }));
+      // Read them while the traffic runs, once more than 20 calls have ended (a condition, not a
+      // clock: a loaded machine gets fewer calls through in the same seconds), bounded.
+      served = (async () => {
+        let data: any;
+        for (let tries = 0; tries < 40; tries++) {
+          data = await (await fetch(`${url}/llm-vitals/data.json`)).json();
+          if (data.snapshot.calls > 20) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return {
+          metrics: await (await fetch(`${url}/metrics`)).text(),
+          data,
+          page: await (await fetch(`${url}/llm-vitals`)).text(),
+        };
+      })();
     });
     expect(code).toBe(0);
 
