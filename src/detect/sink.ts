@@ -30,6 +30,7 @@ import type { MetricLabels, Sink } from '../sinks/sink.js';
 import { claimMetricName, releaseMetrics } from '../lib/released-metrics.js';
 import { LabelGuard } from '../lib/label-guard.js';
 import { CombinedDetector } from './combined.js';
+import { Incident as IncidentOf, Recovery, type IncidentCause, type RecoveryRule } from './incident.js';
 import { ANOMALY_SCORE, type AlertReason, type DetectorState, type StreamingDetector } from './detector.js';
 import { CategoricalDrift, NumericDrift, type DriftResult, type DriftState } from './drift.js';
 import type { ResolvedDetectOptions } from './options.js';
@@ -89,7 +90,7 @@ export interface AnomalyResolvedEvent {
    * after `windows.memory` observations, which the detector now takes as its baseline; `rebaselined`:
    * `monitor.rebaseline()` closed it.
    */
-  cause: 'recovered' | 'new_baseline' | 'rebaselined';
+  cause: IncidentCause;
   reason: AlertReason;
   /** Epoch ms of the observation that opened it, and of the one that closed it. */
   firedAt: number;
@@ -164,35 +165,7 @@ type Metrics = { anomalies: Counter; anomalyScore: Gauge; driftScore: Gauge };
 const NUMERIC_REASONS: readonly AlertReason[] = ['point', 'level_up', 'level_down', 'variance'];
 const RATE_REASONS: readonly AlertReason[] = ['rate'];
 
-/**
- * One open incident of one signal, shared by a model's label set and its routes' (the family): opened
- * by the first alert, named after the most specific label set alerting on that call.
- */
-class Incident {
-  /** The watch it is named after: its labels, its counter, its reason. */
-  watch: Watch;
-  readonly related: SignalLabels[] = [];
-  readonly members: Watch[];
-  /** True once its `anomaly` event went out (label sets alerting after that only join `related`). */
-  announced = false;
-  alerts = 1;
-  /** Set when it closes. */
-  closedAt = 0;
-  cause: AnomalyResolvedEvent['cause'] = 'recovered';
-  constructor(
-    readonly id: string,
-    watch: Watch,
-    public value: number,
-    public score: number,
-    readonly firedAt: number,
-    public reason: AlertReason,
-    public firedBaseline: number | undefined,
-    readonly record: CallRecord | undefined,
-  ) {
-    this.watch = watch;
-    this.members = [watch];
-  }
-}
+type Incident = IncidentOf<Watch, CallRecord>;
 
 /** A drift event raised by the call being fed, announced once it has been fed everywhere. */
 type PendingDrift = { event: DriftEvent; root: Watch; record: CallRecord | undefined };
@@ -206,17 +179,8 @@ class Watch {
   open: Incident | undefined;
   /** The incident this watch is in. */
   incident: Incident | undefined;
-  /**
-   * While in one: observations in a row its detector scored below 0.5 (not counting those while it
-   * learns its baseline again), the typical value before it and half its spread (working scale; the
-   * event rate and half its standard deviation for a rate signal), a short mean of the values since
-   * (over the cooldown), and the observations since it alerted.
-   */
-  quiet = 0;
-  level = Number.NaN;
-  band = 0;
-  recent = 0;
-  since = 0;
+  /** Where it stands in that incident. */
+  readonly recovery: Recovery;
   readonly drift: NumericDrift | CategoricalDrift | undefined;
   private readonly logOffset: number;
   private readonly logScale: boolean;
@@ -233,7 +197,9 @@ class Watch {
     readonly group: Group,
     options: ResolvedDetectOptions,
     metrics: Metrics | undefined,
+    recoveryRule: RecoveryRule,
   ) {
+    this.recovery = new Recovery(recoveryRule);
     const parent = group.parent;
     this.root = parent?.watchOf(spec.name) ?? this;
     const detectorOptions = {
@@ -273,21 +239,13 @@ class Watch {
     return this.spec.kind === 'rate' ? (value > 0 ? 1 : 0) : this.working(value);
   }
 
-  /** Its short mean is back within half a spread of the typical value before the incident. */
-  get back(): boolean {
-    return !(Math.abs(this.recent - this.level) > this.band);
-  }
-
   /** It alerted and joins an incident: remember where it stood before. */
   enter(incident: Incident, value: number): void {
     const detector = this.detector!;
     const expected = detector.lastAlertExpected;
     this.incident = incident;
-    this.level = expected === undefined ? Number.NaN : this.spec.kind === 'rate' ? expected : this.working(expected);
-    this.band = 0.5 * (detector.lastAlertSpread ?? 0) + 1e-9 * Math.abs(this.level);
-    this.recent = this.recoveryValue(value);
-    this.quiet = 0;
-    this.since = 0;
+    const level = expected === undefined ? Number.NaN : this.spec.kind === 'rate' ? expected : this.working(expected);
+    this.recovery.start(level, detector.lastAlertSpread, this.recoveryValue(value));
   }
 
   /** Back from the working scale to the signal's units. */
@@ -386,10 +344,8 @@ export class DetectorSink implements Sink {
   /** Signal names known up front (built-in, or configured in `detect.signals`): never folded by the guard. */
   private readonly knownSignals: ReadonlySet<string>;
   private readonly guard: LabelGuard;
-  /** Observations in a row below 0.5 that make a label set of an incident recovered (the cooldown, at least 1). */
-  private readonly recovery: number;
-  /** The weight of each value in an incident's short mean (an EWMA over `recovery` observations). */
-  private readonly recentRate: number;
+  /** When a label set of an incident has settled (incident.ts). */
+  private readonly recoveryRule: RecoveryRule;
   /** Incidents opened and closed by the call or observation being fed, announced once it is fed everywhere. */
   private opened: Incident[] = [];
   private closed: Incident[] = [];
@@ -401,8 +357,8 @@ export class DetectorSink implements Sink {
     this.context = context;
     this.options = context.options;
     this.guard = context.guard ?? new LabelGuard(100);
-    this.recovery = Math.max(1, this.options.cooldown);
-    this.recentRate = 2 / (this.recovery + 1);
+    const quiet = Math.max(1, this.options.cooldown);
+    this.recoveryRule = { quiet, weight: 2 / (quiet + 1), memory: this.options.memory };
     this.knownSignals = new Set([...CALL_SIGNALS.map((s) => s.name), ...this.tableSpecs.keys(), ...Object.keys(this.options.signals)]);
     // Ignored signals stay in the table (their index is their slot) and are skipped.
     this.callSignals = CALL_SIGNALS;
@@ -433,7 +389,7 @@ export class DetectorSink implements Sink {
       const builtIn = CALL_SIGNALS.find((s) => s.name === signal && s.kind !== 'categorical') ?? this.tableSpecs.get(signal);
       const custom = this.options.signals[signal];
       const spec: SignalSpec = builtIn !== undefined ? { ...builtIn, ...custom } : { ...customSignal(signal), ...custom };
-      watch = new Watch(spec, group, this.options, this.metrics);
+      watch = new Watch(spec, group, this.options, this.metrics, this.recoveryRule);
       group.others.set(signal, watch);
     }
     try {
@@ -531,7 +487,7 @@ export class DetectorSink implements Sink {
       if (spec.kind === 'categorical') {
         const categories = spec.categories!(record);
         if (categories === undefined || categories.length === 0 || spec.drift === false || this.options.drift === false) continue;
-        const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics));
+        const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics, this.recoveryRule));
         for (let c = 0; c < categories.length; c++) {
           const result = (watch.drift as CategoricalDrift).update(categories[c]);
           if (result !== undefined) this.drifted(watch, result, time, record);
@@ -540,7 +496,7 @@ export class DetectorSink implements Sink {
       }
       const value = spec.read!(record);
       if (value === undefined || value - value !== 0) continue;
-      const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics));
+      const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics, this.recoveryRule));
       this.feed(watch, value, time, record);
     }
   }
@@ -563,11 +519,11 @@ export class DetectorSink implements Sink {
   /** The detector alerted: an incident opens, or the open one of the signal's family takes it in. */
   private alerted(watch: Watch, value: number, score: number, time: number, record: CallRecord | undefined): void {
     const detector = watch.detector!;
-    watch.quiet = 0;
+    watch.recovery.quiet = 0;
     const root = watch.root;
     const open = root.open;
     if (open === undefined) {
-      const incident = new Incident(`${this.incidentPrefix}-${++this.incidents}`, watch, value, score, time, detector.lastReason, detector.lastAlertExpected, record);
+      const incident: Incident = new IncidentOf(`${this.incidentPrefix}-${++this.incidents}`, watch, value, score, time, detector.lastReason, detector.lastAlertExpected, record);
       root.open = incident;
       watch.enter(incident, value);
       this.opened.push(incident);
@@ -597,29 +553,21 @@ export class DetectorSink implements Sink {
    * since its alert, by which time the detector's baseline is the level now (`new_baseline`).
    */
   private recovering(watch: Watch, value: number, score: number, time: number): void {
-    watch.since++;
-    watch.recent += this.recentRate * (watch.recoveryValue(value) - watch.recent);
-    if (score >= ANOMALY_SCORE) watch.quiet = 0;
-    // While the detector learns its baseline again its score is 0 and says nothing: not a quiet observation.
-    else if (!watch.detector!.learning) watch.quiet++;
-    const recovery = this.recovery;
-    if (watch.quiet < recovery) return;
+    watch.recovery.observe(watch.recoveryValue(value), score >= ANOMALY_SCORE, watch.detector!.learning);
+    if (watch.recovery.settled() === undefined) return;
     const incident = watch.incident!;
-    let back = true;
+    let cause: IncidentCause = 'recovered';
     for (const member of incident.members) {
-      if (member.quiet < recovery) return;
-      if (!member.back) {
-        if (member.since < this.options.memory) return;
-        back = false;
-      }
+      const settled = member.recovery.settled();
+      if (settled === undefined) return;
+      if (settled === 'new_baseline') cause = settled;
     }
-    this.close(incident, time, back ? 'recovered' : 'new_baseline');
+    this.close(incident, time, cause);
   }
 
-  private close(incident: Incident, time: number, cause: AnomalyResolvedEvent['cause']): void {
+  private close(incident: Incident, time: number, cause: IncidentCause): void {
     for (const member of incident.members) {
       member.incident = undefined;
-      member.quiet = 0;
     }
     incident.watch.root.open = undefined;
     incident.closedAt = time;
@@ -751,7 +699,7 @@ export class DetectorSink implements Sink {
   private observeTable(group: Group, signal: string, value: number, time: number): void {
     let watch = group.others.get(signal);
     if (watch === undefined) {
-      watch = new Watch(this.tableSpecs.get(signal)!, group, this.options, this.metrics);
+      watch = new Watch(this.tableSpecs.get(signal)!, group, this.options, this.metrics, this.recoveryRule);
       group.others.set(signal, watch);
     }
     this.feed(watch, value, time, undefined);
