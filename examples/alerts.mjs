@@ -1,8 +1,9 @@
 /**
  * Alert handling: the monitor's detectors watch every call signal (latency, time to first chunk,
- * tokens, errors, ...) and report `anomaly` (one observation far off its baseline) and `drift` (a
- * signal's distribution moved away from its reference) events. Here each alert is logged and, when
- * ALERT_WEBHOOK_URL is set, posted as `{ "text": ... }` (what Slack and most chat webhooks take).
+ * tokens, errors, ...) and report `anomaly` (an incident opened: one per incident, however long it
+ * lasts and whether the model's or a route's detectors saw it), `anomaly_resolved` (it closed) and
+ * `drift` (a signal's distribution moved away from its reference) events. Here each is logged and,
+ * when ALERT_WEBHOOK_URL is set, posted as `{ "text": ... }` (what Slack and most chat webhooks take).
  *
  *   OPENAI_API_KEY=sk-... ALERT_WEBHOOK_URL=https://hooks.slack.com/services/... node examples/alerts.mjs
  *
@@ -27,35 +28,26 @@ const figure = (value) => (typeof value !== 'number' ? JSON.stringify(value) : v
 
 monitor.on('anomaly', (alert) => {
   notify(
-    `anomaly ${alert.signal} ${where(alert.labels)}`,
     `LLM anomaly: ${alert.signal} ${figure(alert.value)} against ${alert.baseline === undefined ? 'its recent spread' : `a typical ${figure(alert.baseline)}`} ` +
       `(${alert.reason}, score ${alert.score.toFixed(2)}) for ${where(alert.labels)}`,
   );
 });
 
+monitor.on('anomaly_resolved', (alert) => {
+  notify(`LLM anomaly resolved: ${alert.signal} (${alert.cause}, after ${((alert.time - alert.firedAt) / 1000).toFixed(0)} s) for ${where(alert.labels)}`);
+});
+
 monitor.on('drift', (alert) => {
   notify(
-    `drift ${alert.signal} ${where(alert.labels)}`,
     `LLM drift: ${alert.signal} moved from ${figure(alert.baseline)} to ${figure(alert.value)} ` +
       `(${alert.statistic} ${alert.statisticValue.toFixed(3)} over ${alert.statisticThreshold}) for ${where(alert.labels)}`,
   );
 });
 
-// A level shift keeps alerting (once per cooldown) until the baseline has learnt it: one message per
-// signal and label set per quiet period is enough for a person.
-const quietMs = Number(process.env.ALERT_QUIET_SECONDS ?? 600) * 1000;
-const lastSent = new Map();
 let sent = 0;
-let heldBack = 0;
 
 // Listeners run on the monitor's path: hand the slow part (the webhook) off, never await it here.
-function notify(key, text) {
-  const now = Date.now();
-  if (now - (lastSent.get(key) ?? -Infinity) < quietMs) {
-    heldBack++;
-    return;
-  }
-  lastSent.set(key, now);
+function notify(text) {
   sent++;
   console.log(`[alert] ${text}`);
   if (webhook === undefined) return;
@@ -84,4 +76,4 @@ for (let i = 0; i < calls; i++) {
 
 await monitor.shutdown();
 await Promise.all(pending);
-console.log(`${calls} calls done, ${sent} alerts sent, ${heldBack} held back by the quiet period`);
+console.log(`${calls} calls done, ${sent} alerts sent`);

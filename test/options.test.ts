@@ -132,7 +132,7 @@ describe('the other entry points', () => {
 describe('events', () => {
   it('on and off refuse an unknown event, listing the events', () => {
     monitor = createMonitor(quiet);
-    const events = 'events: call, error, resources, anomaly, drift';
+    const events = 'events: call, error, resources, anomaly, anomaly_resolved, drift';
     expect(() => monitor!.on('calls' as never, () => {})).toThrow(new TypeError(`on: unknown event "calls" (did you mean "call"? ${events})`));
     expect(() => monitor!.off('eror' as never, () => {})).toThrow(new TypeError(`off: unknown event "eror" (did you mean "error"? ${events})`));
     expect(() => monitor!.on('finished' as never, () => {})).toThrow(new TypeError(`on: unknown event "finished" (${events})`));
