@@ -12,7 +12,7 @@ import type { Snapshot } from './sinks/snapshot.js';
 import type { ResourceSample } from './resources/sample.js';
 import type { Feedback } from './quality/feedback.js';
 import type { ExpressMiddleware, ExpressOptions, ExpressRequest } from './express/options.js';
-import type { AnomalyEvent, AnomalyResolvedEvent, DriftEvent } from './detect/sink.js';
+import type { AnomalyEvent, AnomalyResolvedEvent, DriftEvent } from './detect/events.js';
 
 /** A fault inside the monitor, reported on `monitor.on('error')`. The app never sees it thrown. */
 export class MonitorError extends Error {

@@ -22,313 +22,21 @@
  * comparison runs every `drift.every` observations, and the gauges are read only when Prometheus
  * scrapes. Memory is bounded by `maxGroups` label sets times the signals, each of fixed size.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AlertSummary, CallRecord } from '../record.js';
+import type { CallRecord } from '../record.js';
 import type { ResourceSample } from '../resources/sample.js';
-import { ATTR, DETECT_LABEL, DETECT_METRIC, GUARDED_NAME, LABEL, RESOURCE_LABEL } from '../semconv.js';
+import { ATTR, GUARDED_NAME } from '../semconv.js';
 import type { MetricLabels, Sink } from '../sinks/sink.js';
-import { claimMetricName, releaseMetrics } from '../lib/released-metrics.js';
+import { releaseMetrics } from '../lib/released-metrics.js';
 import { LabelGuard } from '../lib/label-guard.js';
-import { CombinedDetector } from './combined.js';
-import { Incident as IncidentOf, Recovery, type IncidentCause, type RecoveryRule } from './incident.js';
-import { ANOMALY_SCORE, type AlertReason, type DetectorState, type StreamingDetector } from './detector.js';
-import { CategoricalDrift, NumericDrift, type DriftResult, type DriftState } from './drift.js';
+import { Incident as IncidentOf, type IncidentCause, type RecoveryRule } from './incident.js';
+import { ANOMALY_SCORE } from './detector.js';
+import { CategoricalDrift, NumericDrift, type DriftResult } from './drift.js';
 import type { ResolvedDetectOptions } from './options.js';
-import { RateDetector } from './rate.js';
 import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
+import { checkObservation, type DetectorsSnapshot, type DetectorSinkContext, type SignalLabels } from './events.js';
+import { anomalyEventOf, driftEventOf, resolvedEventOf, snapshotOf, createDetectorMetrics, Group, Watch, addAlert, keyOf, promLabelsOf, OVERFLOW_LABELS, type Incident, type Metrics, type PendingDrift } from './watch.js';
 
-/** Labels of a watched signal: `provider`, `model` and `route` for calls; the app's own for `observe`. */
-export type SignalLabels = Record<string, string>;
-
-/**
- * `monitor.on('anomaly', e)`: an incident opened: one observation of a signal raised an alert, and no
- * incident of that signal was open in its label set, its model's or its model's routes'.
- */
-export interface AnomalyEvent {
-  kind: 'anomaly';
-  /** The incident's id, the same on its `anomaly_resolved` event. */
-  incident: string;
-  signal: string;
-  /** The most specific label set that alerted on the call that opened the incident. */
-  labels: SignalLabels;
-  /** The other label sets that alerted on the same call (the model's, when `labels` names a route). */
-  related: SignalLabels[];
-  /** The observed value, in the signal's units (1 for an event of a rate signal). */
-  value: number;
-  /** The typical value it was compared with (the baseline's median; the baseline event rate for rate signals). */
-  baseline: number | undefined;
-  /** Score in [0, 1]: 0.5 is the false-alarm budget. */
-  score: number;
-  threshold: number;
-  /** What drove the alert: `point`, `level_up`, `level_down`, `variance` or `rate`. */
-  reason: AlertReason;
-  /** The detector's windows, in observations. */
-  windows: { warmup: number; memory: number; cooldown: number };
-  /** Epoch ms of the observation (a call's end). */
-  time: number;
-  /** The id of the call that tripped it, when a call did. */
-  recordId: string | undefined;
-}
-
-/**
- * `monitor.on('anomaly_resolved', e)`: an incident closed: every label set in it settled (its
- * detector's score below 0.5 for `windows.cooldown` observations in a row after any re-learning, and
- * its values back near the typical value before the incident, or `windows.memory` observations
- * passed), or `monitor.rebaseline()` closed it. `baseline` is the typical value now, `firedBaseline`
- * the one before.
- */
-export interface AnomalyResolvedEvent {
-  kind: 'anomaly_resolved';
-  incident: string;
-  signal: string;
-  /** The label set its `anomaly` event named. */
-  labels: SignalLabels;
-  /** Every other label set that alerted during the incident (on its first call or later). */
-  related: SignalLabels[];
-  /**
-   * `recovered`: back near the typical value before the incident; `new_baseline`: still away from it
-   * after `windows.memory` observations, which the detector now takes as its baseline; `rebaselined`:
-   * `monitor.rebaseline()` closed it.
-   */
-  cause: IncidentCause;
-  reason: AlertReason;
-  /** Epoch ms of the observation that opened it, and of the one that closed it. */
-  firedAt: number;
-  time: number;
-  /** The typical value before the incident, and now (the baseline's median or event rate). */
-  firedBaseline: number | undefined;
-  baseline: number | undefined;
-  /** Detector alerts that fell inside the incident, the first included: each raised nothing of its own. */
-  alerts: number;
-  windows: { warmup: number; memory: number; cooldown: number };
-}
-
-/** `monitor.on('drift', e)`: a signal's distribution moved away from its reference. */
-export interface DriftEvent {
-  kind: 'drift';
-  signal: string;
-  /** The most specific label set whose drift episode started on the call (a route's, when its model's started too). */
-  labels: SignalLabels;
-  /** The other label sets of the same provider and model whose episode started on that call. */
-  related: SignalLabels[];
-  /** The current window: its median (numeric, signal units) or its category shares. */
-  value: number | Record<string, number>;
-  /** The reference window, summarised the same way. */
-  baseline: number | Record<string, number>;
-  /** Drift score in [0, 1): statistic / (statistic + its threshold); 0.5 at the threshold. */
-  score: number;
-  threshold: number;
-  /** The statistic that decided (`psi` or `js_distance`), its value and its own threshold. */
-  statistic: 'psi' | 'js_distance';
-  statisticValue: number;
-  statisticThreshold: number;
-  /** Every statistic computed (psi, js_distance, wasserstein, chi_squared_p_value). */
-  statistics: Record<string, number>;
-  /** Observations in the windows, and how often they are compared. */
-  windows: { reference: number; current: number; every: number };
-  time: number;
-  recordId: string | undefined;
-}
-
-/** `snapshot().detectors`. */
-export interface DetectorsSnapshot {
-  falseAlarmRate: number;
-  /** Label sets past `maxGroups` are watched together under `{ provider: 'other', model: 'other' }`. */
-  groups: DetectorGroupSnapshot[];
-}
-
-export interface DetectorGroupSnapshot {
-  labels: SignalLabels;
-  signals: Record<string, { kind: SignalSpec['kind']; anomaly: DetectorState | undefined; drift: DriftState | undefined }>;
-}
-
-export interface DetectorSinkContext {
-  options: ResolvedDetectOptions;
-  /** Where the metrics go; undefined when Prometheus is off. */
-  registry: Registry | undefined;
-  emit(event: 'anomaly', payload: AnomalyEvent): void;
-  emit(event: 'anomaly_resolved', payload: AnomalyResolvedEvent): void;
-  emit(event: 'drift', payload: DriftEvent): void;
-  fault(component: string, error: unknown): void;
-  /**
-   * The monitor's cardinality guard: bounds the app's own signal names (`observe`) as it bounds label
-   * values, and counts the folds. Without one, the sink keeps its own at the default cap (100).
-   */
-  guard?: LabelGuard;
-}
-
-const METRIC_LABELS = [DETECT_LABEL.signal, LABEL.providerName, LABEL.requestModel, LABEL.httpRoute, RESOURCE_LABEL.gpuIndex];
-
-type Metrics = { anomalies: Counter; anomalyScore: Gauge; driftScore: Gauge };
-
-/** The reasons the sink's detectors give: the combined detector's for numeric signals, the rate detector's. */
-const NUMERIC_REASONS: readonly AlertReason[] = ['point', 'level_up', 'level_down', 'variance'];
-const RATE_REASONS: readonly AlertReason[] = ['rate'];
-
-type Incident = IncidentOf<Watch, CallRecord>;
-
-/** A drift event raised by the call being fed, announced once it has been fed everywhere. */
-type PendingDrift = { event: DriftEvent; root: Watch; record: CallRecord | undefined };
-
-/** One signal of one label set: its detector, its drift monitor, and their metric children. */
-class Watch {
-  readonly detector: StreamingDetector | undefined;
-  /** The watch that holds the family's open incident: the model's for a route's, else itself. */
-  readonly root: Watch;
-  /** The family's open incident (on the root only). */
-  open: Incident | undefined;
-  /** The incident this watch is in. */
-  incident: Incident | undefined;
-  /** Where it stands in that incident. */
-  readonly recovery: Recovery;
-  readonly drift: NumericDrift | CategoricalDrift | undefined;
-  private readonly logOffset: number;
-  private readonly logScale: boolean;
-  /** True while the signal is in a drift episode: one event per episode. */
-  drifting = false;
-  /** On the root: label sets of the family in a drift episode, and the drift event this call raised, not yet announced. */
-  familyDrifting = 0;
-  pendingDrift: PendingDrift | undefined;
-  lastDrift: DriftResult | undefined;
-  private anomalyChildren: Map<string, { inc(): void }> | undefined;
-
-  constructor(
-    readonly spec: SignalSpec,
-    readonly group: Group,
-    options: ResolvedDetectOptions,
-    metrics: Metrics | undefined,
-    recoveryRule: RecoveryRule,
-  ) {
-    this.recovery = new Recovery(recoveryRule);
-    const parent = group.parent;
-    this.root = parent?.watchOf(spec.name) ?? this;
-    const detectorOptions = {
-      falseAlarmRate: options.falseAlarmRate,
-      warmup: options.warmup,
-      memory: options.memory,
-      persistence: options.persistence,
-      cooldown: options.cooldown,
-    };
-    this.logScale = spec.scale === 'log';
-    this.logOffset = spec.logOffset ?? 1;
-    if (spec.kind === 'numeric') {
-      this.detector = new CombinedDetector({ ...detectorOptions, scale: spec.scale ?? 'linear', logOffset: this.logOffset, direction: spec.direction ?? 'both' });
-    } else if (spec.kind === 'rate') {
-      this.detector = new RateDetector(detectorOptions);
-    }
-    if (options.drift !== false && spec.drift) {
-      this.drift = spec.kind === 'categorical' ? new CategoricalDrift(options.drift) : new NumericDrift(options.drift);
-    }
-    // Its anomaly counters exist at 0 from the moment the signal is watched, one per reason its
-    // detector can give, so the alerts' increase() sees the first anomaly (a counter born at 1 is not
-    // an increase).
-    if (metrics !== undefined && this.detector !== undefined) {
-      for (const reason of spec.kind === 'rate' ? RATE_REASONS : NUMERIC_REASONS) {
-        metrics.anomalies.inc({ [DETECT_LABEL.signal]: spec.name, ...group.promLabels, [DETECT_LABEL.reason]: reason }, 0);
-      }
-    }
-  }
-
-  /** The drift monitor's working scale: the same as the detector's. */
-  working(value: number): number {
-    return this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
-  }
-
-  /** A value as the recovery test reads it: on the working scale; 1 or 0 for an event of a rate signal. */
-  recoveryValue(value: number): number {
-    return this.spec.kind === 'rate' ? (value > 0 ? 1 : 0) : this.working(value);
-  }
-
-  /** It alerted and joins an incident: remember where it stood before. */
-  enter(incident: Incident, value: number): void {
-    const detector = this.detector!;
-    const expected = detector.lastAlertExpected;
-    this.incident = incident;
-    const level = expected === undefined ? Number.NaN : this.spec.kind === 'rate' ? expected : this.working(expected);
-    this.recovery.start(level, detector.lastAlertSpread, this.recoveryValue(value));
-  }
-
-  /** Back from the working scale to the signal's units. */
-  natural(value: number): number {
-    return this.logScale ? Math.exp(value) - this.logOffset : value;
-  }
-
-  anomalyCounter(metrics: Metrics, reason: string): { inc(): void } {
-    if (this.anomalyChildren === undefined) this.anomalyChildren = new Map();
-    let child = this.anomalyChildren.get(reason);
-    if (child === undefined) {
-      child = metrics.anomalies.labels({ [DETECT_LABEL.signal]: this.spec.name, ...this.group.promLabels, [DETECT_LABEL.reason]: reason });
-      this.anomalyChildren.set(reason, child);
-    }
-    return child;
-  }
-}
-
-/** The watches of one label set. */
-class Group {
-  /** Watches of the call signals, by their index in CALL_SIGNALS (created on a signal's first value). */
-  readonly calls: (Watch | undefined)[] = new Array(CALL_SIGNALS.length).fill(undefined);
-  /** Watches of the other signals (observe, resources), by name. */
-  readonly others = new Map<string, Watch>();
-
-  constructor(
-    readonly labels: SignalLabels,
-    readonly promLabels: Record<string, string>,
-    /** The model's group, for a route's: its incidents are shared with it. */
-    readonly parent?: Group,
-  ) {}
-
-  watchOf(name: string): Watch | undefined {
-    const i = CALL_SIGNAL_INDEX.get(name);
-    return (i === undefined ? undefined : this.calls[i]) ?? this.others.get(name);
-  }
-
-  *watches(): Iterable<Watch> {
-    for (const w of this.calls) if (w !== undefined) yield w;
-    yield* this.others.values();
-  }
-}
-
-/** The Prometheus labels of a label set: the known keys only (the others stay in events and the snapshot). */
-function promLabelsOf(labels: SignalLabels): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (labels.provider) out[LABEL.providerName] = labels.provider;
-  if (labels.model) out[LABEL.requestModel] = labels.model;
-  if (labels.route) out[LABEL.httpRoute] = labels.route;
-  if (labels.gpu) out[RESOURCE_LABEL.gpuIndex] = labels.gpu;
-  return out;
-}
-
-function keyOf(labels: SignalLabels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
-}
-
-const CALL_SIGNAL_INDEX = new Map(CALL_SIGNALS.map((s, i) => [s.name, i]));
-
-const OVERFLOW_LABELS: SignalLabels = Object.freeze({ provider: 'other', model: 'other' });
-
-/** An alert onto the record of the call that tripped it (its own array, made on its first alert). */
-function addAlert(record: CallRecord, alert: AlertSummary): void {
-  if (record.alerts === undefined) record.alerts = [alert];
-  else record.alerts.push(alert);
-}
-
-/** Throw a TypeError for a malformed `monitor.observe(signal, value, labels)`, whether detection is on or off. */
-export function checkObservation(signal: unknown, value: unknown, labels: unknown): void {
-  if (typeof signal !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(signal)) {
-    throw new TypeError(`observe: signal must be a snake_case name, got ${typeof signal === 'string' ? JSON.stringify(signal) : String(signal)}`);
-  }
-  // NaN and ±Infinity too: a detector would drop them without a word, hiding the bug that made them.
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`observe: value must be a finite number, got ${typeof value === 'number' ? String(value) : typeof value}`);
-  }
-  if (labels !== undefined) {
-    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new TypeError('observe: labels must be an object of strings');
-    for (const [k, v] of Object.entries(labels)) {
-      if (typeof v !== 'string') throw new TypeError(`observe: label "${k}" must be a string, got ${typeof v}`);
-    }
-  }
-}
+export * from './events.js';
 
 export class DetectorSink implements Sink {
   readonly name = 'detectors';
@@ -362,7 +70,7 @@ export class DetectorSink implements Sink {
     this.knownSignals = new Set([...CALL_SIGNALS.map((s) => s.name), ...this.tableSpecs.keys(), ...Object.keys(this.options.signals)]);
     // Ignored signals stay in the table (their index is their slot) and are skipped.
     this.callSignals = CALL_SIGNALS;
-    if (context.registry !== undefined) this.metrics = this.createMetrics(context.registry);
+    if (context.registry !== undefined) this.metrics = createDetectorMetrics(context.registry, () => this.groups.values());
   }
 
   callEnded(record: CallRecord, labels?: MetricLabels): void {
@@ -465,15 +173,7 @@ export class DetectorSink implements Sink {
   }
 
   snapshot(): DetectorsSnapshot {
-    const groups: DetectorGroupSnapshot[] = [];
-    for (const group of this.groups.values()) {
-      const signals: DetectorGroupSnapshot['signals'] = {};
-      for (const watch of group.watches()) {
-        signals[watch.spec.name] = { kind: watch.spec.kind, anomaly: watch.detector?.state(), drift: watch.drift?.state() };
-      }
-      groups.push({ labels: { ...group.labels }, signals });
-    }
-    return { falseAlarmRate: this.options.falseAlarmRate, groups };
+    return snapshotOf(this.groups.values(), this.options.falseAlarmRate);
   }
 
   // ---- internals ----
@@ -594,39 +294,11 @@ export class DetectorSink implements Sink {
       const signal = watch.spec.name;
       if (incident.record !== undefined) addAlert(incident.record, { kind: 'anomaly', signal, score: incident.score, threshold: ANOMALY_SCORE, value: incident.value });
       if (this.metrics !== undefined) watch.anomalyCounter(this.metrics, incident.reason).inc();
-      this.context.emit('anomaly', {
-        kind: 'anomaly',
-        incident: incident.id,
-        signal,
-        labels: { ...watch.group.labels },
-        related: incident.related.map((labels) => ({ ...labels })),
-        value: incident.value,
-        baseline: incident.firedBaseline,
-        score: incident.score,
-        threshold: ANOMALY_SCORE,
-        reason: incident.reason,
-        windows: { ...windows },
-        time: incident.firedAt,
-        recordId: incident.record?.id,
-      });
+      this.context.emit('anomaly', anomalyEventOf(incident, windows));
     }
     for (const incident of closed) {
       const watch = incident.watch;
-      this.context.emit('anomaly_resolved', {
-        kind: 'anomaly_resolved',
-        incident: incident.id,
-        signal: watch.spec.name,
-        labels: { ...watch.group.labels },
-        related: incident.related.map((labels) => ({ ...labels })),
-        cause: incident.cause,
-        reason: incident.reason,
-        firedAt: incident.firedAt,
-        time: incident.closedAt,
-        firedBaseline: incident.firedBaseline,
-        baseline: watch.detector?.expected(),
-        alerts: incident.alerts,
-        windows: { ...windows },
-      });
+      this.context.emit('anomaly_resolved', resolvedEventOf(incident, windows));
     }
     for (const drift of drifts) {
       const event = drift.event;
@@ -658,38 +330,18 @@ export class DetectorSink implements Sink {
       if (pending === undefined) return;
       if (watch !== root && pending.event.labels.route === undefined) {
         const related = pending.event.labels;
-        pending.event = this.driftEvent(watch, result, time, record);
+        pending.event = driftEventOf(watch, result, time, record, (this.options.drift as { every: number }).every);
         pending.event.related.push(related);
       } else {
         pending.event.related.push({ ...watch.group.labels });
       }
       return;
     }
-    const pending = { event: this.driftEvent(watch, result, time, record), root, record };
+    const pending = { event: driftEventOf(watch, result, time, record, (this.options.drift as { every: number }).every), root, record };
     root.pendingDrift = pending;
     this.drifts.push(pending);
   }
 
-  private driftEvent(watch: Watch, result: DriftResult, time: number, record: CallRecord | undefined): DriftEvent {
-    const numeric = typeof result.current === 'number';
-    return {
-      kind: 'drift',
-      signal: watch.spec.name,
-      labels: { ...watch.group.labels },
-      related: [],
-      value: numeric ? watch.natural(result.current as number) : result.current,
-      baseline: numeric ? watch.natural(result.reference as number) : result.reference,
-      score: result.score,
-      threshold: 0.5,
-      statistic: result.statistic,
-      statisticValue: result.value,
-      statisticThreshold: result.threshold,
-      statistics: result.statistics,
-      windows: { reference: result.referenceSize, current: result.currentSize, every: (this.options.drift as { every: number }).every },
-      time,
-      recordId: record?.id,
-    };
-  }
 
   private observeResource(signal: string, value: number, labels: SignalLabels, time: number): void {
     this.observeTable(this.group(labels), signal, value, time);
@@ -738,55 +390,5 @@ export class DetectorSink implements Sink {
     group = new Group(labels, promLabelsOf(labels), parent !== undefined && parent.labels !== OVERFLOW_LABELS ? parent : undefined);
     this.groups.set(key, group);
     return group;
-  }
-
-  private createMetrics(registry: Registry): Metrics {
-    const registers = [registry];
-    const sink = this;
-    for (const metric of [DETECT_METRIC.anomalies, DETECT_METRIC.anomalyScore, DETECT_METRIC.driftScore]) claimMetricName(registry, metric.prom);
-    const anomalies = new Counter({
-      name: DETECT_METRIC.anomalies.prom,
-      help: DETECT_METRIC.anomalies.help,
-      labelNames: [...METRIC_LABELS, DETECT_LABEL.reason],
-      registers,
-    });
-    // The gauges are read from the detectors when Prometheus scrapes: nothing per observation.
-    // Across cluster workers (prom-client's AggregatorRegistry) a score is the highest any worker
-    // gives, never a sum of scores in [0, 1]; so is each drift statistic (a p-value too: a drift the
-    // workers disagree on takes the least alarming p-value, which needs every worker to see it).
-    const anomalyScore: Gauge = new Gauge({
-      name: DETECT_METRIC.anomalyScore.prom,
-      help: DETECT_METRIC.anomalyScore.help,
-      labelNames: METRIC_LABELS,
-      aggregator: 'max',
-      registers,
-      collect() {
-        for (const group of sink.groups.values()) {
-          for (const watch of group.watches()) {
-            if (watch.detector === undefined) continue;
-            anomalyScore.set({ [DETECT_LABEL.signal]: watch.spec.name, ...group.promLabels }, watch.detector.state().score);
-          }
-        }
-      },
-    });
-    const driftScore: Gauge = new Gauge({
-      name: DETECT_METRIC.driftScore.prom,
-      help: DETECT_METRIC.driftScore.help,
-      labelNames: [...METRIC_LABELS, DETECT_LABEL.statistic],
-      aggregator: 'max',
-      registers,
-      collect() {
-        for (const group of sink.groups.values()) {
-          for (const watch of group.watches()) {
-            const last = watch.lastDrift;
-            if (last === undefined) continue;
-            for (const [statistic, value] of Object.entries(last.statistics)) {
-              driftScore.set({ [DETECT_LABEL.signal]: watch.spec.name, ...group.promLabels, [DETECT_LABEL.statistic]: statistic }, value);
-            }
-          }
-        }
-      },
-    });
-    return { anomalies, anomalyScore, driftScore };
   }
 }
