@@ -89,12 +89,14 @@ export class Call {
     sink.started(this);
   }
 
-  /** The time a chunk the SDK yields now arrived: from the transport when it was observed, else now. */
-  arrivalOf(now: number): number {
+  /**
+   * When the chunk the SDK yields now arrived: the arrival of the piece of the body last handed to the
+   * SDK (always in the past) when the transport was observed; else now, without a second clock read.
+   */
+  arrivedAt(): number {
     const arrivals = this.arrivals;
-    if (arrivals === undefined) return now;
-    const at = arrivals.lastDeliveredAt;
-    return at > 0 && at <= now ? at : now;
+    if (arrivals !== undefined && arrivals.lastDeliveredAt > 0) return arrivals.lastDeliveredAt;
+    return performance.now();
   }
 
   /** One output chunk, which arrived from the network at `arrivedAt` (performance.now() time). */

@@ -33,7 +33,6 @@ export function observeCreate(ctx: InstrumentContext, spec: CreateSpec): MethodW
       if (!ctx.active) return original.call(self, body, ...rest);
       let call: Call | undefined;
       let sent = body;
-      let options = rest;
       try {
         const streaming = body?.stream === true;
         call = ctx.startCall(spec.provider, spec.operation, typeof body?.model === 'string' ? body.model : undefined, streaming, body);
@@ -44,7 +43,8 @@ export function observeCreate(ctx: InstrumentContext, spec: CreateSpec): MethodW
         const requestOptions = rest[0];
         const signal = requestOptions?.signal;
         if (signal !== undefined && signal !== null) call.signal = signal;
-        if (spec.transport) options = [withCall(requestOptions, call), ...rest.slice(1)];
+        // `rest` is this call's own array: the copy of the app's options takes their place in it.
+        if (spec.transport) rest[0] = withCall(requestOptions, call);
         else call.record.notes.push('timed_at_read');
       } catch (error) {
         ctx.fault('instrument', error);
@@ -52,7 +52,7 @@ export function observeCreate(ctx: InstrumentContext, spec: CreateSpec): MethodW
       if (call === undefined) return original.call(self, body, ...rest);
       let result: unknown;
       try {
-        result = original.call(self, sent, ...options);
+        result = original.call(self, sent, ...rest);
       } catch (error) {
         // Whatever happens while recording it, the app gets the SDK's own error.
         try {

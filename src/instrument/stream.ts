@@ -102,15 +102,15 @@ class TappedIterator<T> implements AsyncIterator<T> {
       if (call.hideUsageChunk && this.reader.hiddenAfterEnd?.(call, result.value) === true) return this.next();
       return result;
     }
-    // Timed at the chunk's arrival from the network when the transport was observed.
-    const arrivedAt = call.arrivalOf(performance.now());
     let kind: ChunkKind = OUTPUT;
     try {
       kind = this.reader.chunk(call, result.value);
     } catch (error) {
       this.fault('instrument', error);
     }
-    if (kind === OUTPUT) call.chunk(arrivedAt);
+    // Timed at the chunk's arrival from the network when the transport was observed: the clock is read
+    // only for output chunks, and only when no arrival time is known.
+    if (kind === OUTPUT) call.chunk(call.arrivedAt());
     else if (kind === HIDE) return this.next();
     return result;
   };
