@@ -62,6 +62,7 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
   else if (observers.includes(call)) return;
   else observers.push(call);
   let raw = false;
+  call.apiPromise = p;
 
   const parseResponse = p.parseResponse;
   p.parseResponse = function observedParseResponse(this: unknown, ...args: unknown[]) {

@@ -8,7 +8,10 @@
  * its calls to it under a symbol key in `fetchOptions` (a request without the key, from an unwrapped
  * use of the same client, goes straight through). For each request the SDK sends, the observer:
  *   - records an attempt (the SDK's own retries are attempts of one call): status or error, time;
- *   - for a successful response with a body, reads the body as it arrives, timestamps each piece, and
+ *   - for a successful non-streamed response the app already awaits (the SDK's promise is being
+ *     parsed), nothing more: the SDK reads the body at once, as it arrives, and the call ends when the
+ *     parse does (the usual `await client.chat.completions.create(...)`; no second stream, no copy);
+ *   - for any other successful response with a body, reads the body as it arrives, timestamps each piece, and
  *     hands the SDK an equal Response whose body gives out the same bytes in the same pieces, on
  *     demand. When the SDK yields a chunk, the piece that completed it is the last one handed out, so
  *     its arrival time is the chunk's (SSE events in one network read share it).
@@ -96,6 +99,9 @@ function observeResponse(response: any, calls: Call[], sentAt: number): any {
     attempt(calls, sentAt, status, undefined);
     // Only the body of a successful response is timed (an error body is read by the SDK for its error).
     if (response?.ok !== true || !(response instanceof Response) || response.body === null) return response;
+    // The app already awaits every call on this request, so the SDK reads the body right away, as it
+    // arrives: it is timed by the parse ending (the common case, and the cheap one: no second stream).
+    if (readOnArrival(calls)) return response;
     const arrivals = new BodyArrivals(response.body, calls);
     const timed = new Response(arrivals.stream, { status: response.status, statusText: response.statusText, headers: response.headers });
     // The fields a constructed Response cannot be given: the app and the SDK read the network's.
@@ -107,6 +113,12 @@ function observeResponse(response: any, calls: Call[], sentAt: number): any {
   } catch {
     return response;
   }
+}
+
+function readOnArrival(calls: Call[]): boolean {
+  for (let i = 0; i < calls.length; i++) if (!calls[i].bodyReadOnArrival()) return false;
+  for (let i = 0; i < calls.length; i++) calls[i].readOnArrival = true;
+  return true;
 }
 
 /**

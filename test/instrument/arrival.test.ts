@@ -3,6 +3,8 @@
  * app's own reading time as `consumerWait`. Real `openai` and `@anthropic-ai/sdk` clients over HTTP/SSE
  * to the local servers, with apps that read late.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
@@ -183,5 +185,73 @@ describe('responses timed at arrival, awaited late by the app', () => {
     expect(r.inputTokens).toBeUndefined();
     expect(r.cost?.usd).toBeUndefined();
     await monitor.shutdown();
+  });
+});
+
+describe('responses awaited at once: the SDK reads the body as it arrives', () => {
+  /** A real HTTP server that sends the headers and half the JSON body, then the rest `gapMs` later. */
+  async function slowBodyServer(body: string, gapMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_slow' });
+        res.write(body.slice(0, body.length >> 1));
+        setTimeout(() => res.end(body.slice(body.length >> 1)), gapMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/v1`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('the call lasts until the last byte arrived, not through the app\'s own work after it; the app waited 0; the SDK gets the network\'s own Response', async () => {
+    const body = JSON.stringify(chatCompletion());
+    const server = await slowBodyServer(body, 250);
+    const monitor = createMonitor({ resources: false, detect: false });
+    const rec = recorder(monitor);
+    let fetched: Response | undefined;
+    const fetchSpy = async (url: any, init: any) => (fetched = await fetch(url, init));
+    const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0, fetch: fetchSpy as any }));
+    const t0 = performance.now();
+    const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    const arrivedAt = performance.now() - t0;
+    // The app's own work after it has the answer: not part of the call.
+    const busyUntil = performance.now() + 300;
+    while (performance.now() < busyUntil);
+    expect(data).toEqual(JSON.parse(body));
+    // Not observed through a copy: the SDK read the very Response the network's fetch returned.
+    expect(response).toBe(fetched);
+    const [r] = await rec.waitFor(1);
+    expect(r.outcome).toBe('completed');
+    expect(r.duration).toBeGreaterThanOrEqual(245);
+    expect(r.duration).toBeLessThanOrEqual(arrivedAt + 1);
+    expect(r.consumerWait).toBe(0);
+    await monitor.shutdown();
+    await server.close();
+  });
+
+  it('awaited after the body arrived, the same body is observed at the transport and timed at its arrival', async () => {
+    const body = JSON.stringify(chatCompletion());
+    const server = await slowBodyServer(body, 100);
+    const monitor = createMonitor({ resources: false, detect: false });
+    const rec = recorder(monitor);
+    let fetched: Response | undefined;
+    const fetchSpy = async (url: any, init: any) => (fetched = await fetch(url, init));
+    const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0, fetch: fetchSpy as any }));
+    const t0 = performance.now();
+    const pending = openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await sleep(400);
+    const awaitedAt = performance.now() - t0;
+    const { data, response } = await pending.withResponse();
+    expect(data).toEqual(JSON.parse(body));
+    // Observed through an equal Response (the body timed as it arrived), not the network's own.
+    expect(response).not.toBe(fetched);
+    expect(response.headers.get('x-request-id')).toBe('req_slow');
+    const [r] = await rec.waitFor(1);
+    expect(r.duration).toBeGreaterThanOrEqual(95);
+    expect(r.duration).toBeLessThan(awaitedAt - 150);
+    expect(r.consumerWait!).toBeGreaterThan(awaitedAt - r.duration - 50);
+    await monitor.shutdown();
+    await server.close();
   });
 });
