@@ -10,6 +10,7 @@
  */
 import { createDetector, DETECTOR_NAMES } from './registry.js';
 import { DETECTOR_DEFAULTS, type DetectorOptions } from './detector.js';
+import type { SeriesOptions } from './series.js';
 
 /** A series to replay: timestamps as written in the input, their epoch ms, and the values. */
 export interface Series {
@@ -203,7 +204,7 @@ export interface Replay {
 }
 
 /** Run a detector over a series in order. */
-export function replay(series: Series, detectorName = 'series', options?: DetectorOptions, raw = false): Replay {
+export function replay(series: Series, detectorName = 'series', options?: SeriesOptions, raw = false): Replay {
   const detector = createDetector(detectorName, options);
   const scores = new Array<number>(series.values.length);
   const alerts: ReplayAlert[] = [];

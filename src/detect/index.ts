@@ -3,7 +3,7 @@
  * `update(value, timestampMs) -> { score, anomaly }` with the score in [0, 1] and 0.5 at the
  * false-alarm budget; the drift monitors compare a reference window with a sliding current one.
  */
-export { SeriesDetector, type SeriesOptions } from './series.js';
+export { SeriesDetector, SERIES_TUNING, type SeriesOptions, type SeriesTuning } from './series.js';
 export { CombinedDetector, type CombinedOptions } from './combined.js';
 export { RobustZDetector } from './robust-z.js';
 export { CusumDetector, type CusumOptions } from './cusum.js';

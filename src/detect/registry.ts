@@ -10,10 +10,10 @@ import { EwmaDetector } from './ewma.js';
 import { PageHinkleyDetector } from './page-hinkley.js';
 import { RateDetector } from './rate.js';
 import { RobustZDetector } from './robust-z.js';
-import { SeriesDetector } from './series.js';
+import { SeriesDetector, type SeriesOptions } from './series.js';
 
 const FACTORIES = {
-  series: (o?: DetectorOptions) => new SeriesDetector(o),
+  series: (o?: DetectorOptions) => new SeriesDetector(o as SeriesOptions),
   combined: (o?: DetectorOptions) => new CombinedDetector(o),
   'robust-z': (o?: DetectorOptions) => new RobustZDetector(o),
   cusum: (o?: DetectorOptions) => new CusumDetector(o),

@@ -19,14 +19,15 @@
  * - Two statistics, each with half the false-alarm budget: the surprise of this value, and the mean
  *   surprise of the last 30 values (a burst of moderately odd values: spikes getting denser, a
  *   noisier stretch, a level shift), whose surprise is 30 (m - 1 - ln m), the Chernoff bound for a
- *   mean of 30 unit-exponential surprises.
+ *   mean of 30 unit-exponential surprises. The window adds up, for each value, the surprise of the
+ *   model that forecast it more closely: a stretch one model expects is not a burst.
  * - Each goes through the likelihood stage (calibration.ts): compared with this series' own history
  *   of such surprises, so a series with daily bursts does not alert on every burst. The warm-up is
  *   replayed through the models once they are fitted, so the history starts with the warm-up's. A
  *   window's statistic enters its history only once the window has slid past it, so it is compared
  *   with windows that share none of its values.
- * - Out of range: a value beyond every value seen since the start by more than 5% of their range
- *   (the "spatial anomaly" rule of NAB's HTM detector) and by more than one standard deviation of the
+ * - Out of range: a value beyond every value seen since the start by more than 10% of their range
+ *   (the "spatial anomaly" rule of NAB's HTM detector, which has 5%) and by more than one standard deviation of the
  *   series around its level scores 1 (reason `range`), whatever the models say: a level the series
  *   has never been near is news even when the recent values lead to it.
  *
@@ -46,19 +47,62 @@ export interface SeriesOptions extends DetectorOptions {
    * timestamps given to `update`; `false` turns the seasonal model off.
    */
   period?: number | 'daily' | false;
+  /**
+   * The detector's own constants (below, `SERIES_TUNING`), for refitting them on other data: the NAB
+   * leave-one-category-out folds choose them on the training categories (bench/nab-baselines/run.mjs).
+   */
+  tuning?: Partial<SeriesTuning>;
+}
+
+/** The constants of the `series` detector that a refit may choose; the defaults are the shipped ones. */
+export interface SeriesTuning {
+  /** Values in the mean-surprise window. */
+  window: number;
+  /** A value beyond every value seen by more than this share of their range is out of range (NAB's HTM detector has 0.05). */
+  rangeTolerance: number;
+  /** How much lower the seasonal model's recent surprise must be for it to be used. */
+  seasonalAdvantage: number;
+  /** The share of a surprise history read as its tail (calibration.ts). */
+  tailShare: number;
+}
+
+export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
+  window: 30,
+  // NAB's HTM detector uses 0.05; 0.1 is what the leave-one-category-out folds chose on 3 of 4 folds
+  // and on all 34 files (33 of 34 leave-one-file-out choices agree): bench/results/nab-baselines.md.
+  rangeTolerance: 0.1,
+  seasonalAdvantage: 0.8,
+  tailShare: 0.02,
+});
+
+const TUNING_LIMITS: Record<keyof SeriesTuning, [number, number]> = {
+  window: [2, 1000],
+  rangeTolerance: [0, 10],
+  seasonalAdvantage: [0, 1],
+  tailShare: [0.001, 0.5],
+};
+
+function resolveTuning(tuning: Partial<SeriesTuning> | undefined): SeriesTuning {
+  if (tuning === undefined) return SERIES_TUNING;
+  if (typeof tuning !== 'object' || tuning === null) detectorOptionFailure('tuning', 'an object', tuning);
+  const out = { ...SERIES_TUNING };
+  for (const [key, value] of Object.entries(tuning)) {
+    const limits = TUNING_LIMITS[key as keyof SeriesTuning];
+    if (limits === undefined) detectorOptionFailure(`tuning.${key}`, `one of ${Object.keys(SERIES_TUNING).join(', ')}`, key);
+    if (value === undefined) continue;
+    if (!(typeof value === 'number' && value >= limits[0] && value <= limits[1]) || (key === 'window' && !Number.isInteger(value))) {
+      detectorOptionFailure(`tuning.${key}`, `a number in [${limits[0]}, ${limits[1]}]`, value);
+    }
+    out[key as keyof SeriesTuning] = value;
+  }
+  return out;
 }
 
 const DAY_MS = 86_400_000;
-/** Values in the mean-surprise window. */
-const WINDOW = 30;
 /** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
 const WINDOW_CAP = 30;
-/** How much lower the seasonal model's recent surprise must be for it to be used. */
-const SEASONAL_ADVANTAGE = 0.8;
 const CALIBRATION_HORIZON = 100_000;
 const MEAN_AD_TO_SD = 1.2533;
-/** A value beyond every value seen by more than this share of their range is out of range (NAB's HTM detector's). */
-const RANGE_TOLERANCE = 0.05;
 const RANGE_SDS_EARLY = 2;
 
 /** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
@@ -100,15 +144,16 @@ export class SeriesDetector extends StreamingDetector {
   private levelSurprise = 0.7;
   private seasonSurprise = 0.7;
   // Mean-surprise window
-  private readonly window = new Float64Array(WINDOW);
+  private readonly tuning: SeriesTuning;
+  private readonly window: Float64Array;
   private windowSum = 0;
   private windowNext = 0;
   private windowFill = 0;
-  private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  private readonly pointCalibrator: SurpriseCalibrator;
   /** Windows enter its history once they no longer overlap the current one. */
-  private readonly windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, WINDOW);
+  private readonly windowCalibrator: SurpriseCalibrator;
   /** The history of the point errors' sizes, as surprises on the fixed scale of the warm-up. */
-  private readonly sizeCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  private readonly sizeCalibrator: SurpriseCalibrator;
   private sizeScale = 1;
   private lastForecast = NaN;
   private time = NaN;
@@ -119,7 +164,12 @@ export class SeriesDetector extends StreamingDetector {
   private seen = 0;
 
   constructor(options?: SeriesOptions) {
-    super(options, ['period']);
+    super(options, ['period', 'tuning']);
+    const tuning = (this.tuning = resolveTuning(options?.tuning));
+    this.window = new Float64Array(tuning.window);
+    this.pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, 0, tuning.tailShare);
+    this.windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, tuning.window, tuning.tailShare);
+    this.sizeCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, 0, tuning.tailShare);
     const period = options?.period ?? 'daily';
     if (!(period === 'daily' || period === false || (Number.isInteger(period) && period >= 2 && period <= 100_000))) {
       detectorOptionFailure('period', '"daily", false or an integer from 2 to 100000', period);
@@ -146,7 +196,7 @@ export class SeriesDetector extends StreamingDetector {
 
   protected spread(): number | undefined {
     if (!this.ready) return undefined;
-    const seasonal = this.seasonError !== undefined && this.seasonSurprise < SEASONAL_ADVANTAGE * this.levelSurprise;
+    const seasonal = this.seasonError !== undefined && this.seasonSurprise < this.tuning.seasonalAdvantage * this.levelSurprise;
     return seasonal ? this.seasonError!.scale : this.levelError.scale;
   }
 
@@ -163,10 +213,10 @@ export class SeriesDetector extends StreamingDetector {
       this.fit();
       return -1;
     }
-    // Beyond the range by 5% of it and by one standard deviation of the series around its level (as
+    // Beyond the range by 10% of it and by one standard deviation of the series around its level (as
     // it was before this value): on a stationary series the range's records come ever rarer, and one
     // a short warm-up's narrow range would call out (a value at 2.5σ after 60 values) is not news.
-    const byRange = RANGE_TOLERANCE * (max - min);
+    const byRange = this.tuning.rangeTolerance * (max - min);
     const w = this.options.warmup;
     const early = this.seen < w ? 1 + (RANGE_SDS_EARLY - 1) * (1 - this.seen / w) : 1;
     this.seen++;
@@ -192,13 +242,15 @@ export class SeriesDetector extends StreamingDetector {
     const levelZ = (y - forecastLevel) / this.levelError.scale;
     let z = levelZ;
     let forecast = forecastLevel;
+    let closest = levelZ;
     const seasonError = this.seasonError;
     // The model is chosen on the surprises before this value: the value itself must not vote.
-    const seasonal = seasonError !== undefined && this.seasonSurprise < SEASONAL_ADVANTAGE * this.levelSurprise;
+    const seasonal = seasonError !== undefined && this.seasonSurprise < this.tuning.seasonalAdvantage * this.levelSurprise;
     this.levelSurprise += this.scaleRate * (Math.min(50, -logTailFor('both', levelZ)) - this.levelSurprise);
     if (seasonError !== undefined) {
       const forecastSeason = this.season[this.seasonIndex];
       const seasonZ = (y - forecastSeason) / seasonError.scale;
+      if ((seasonZ < 0 ? -seasonZ : seasonZ) < (levelZ < 0 ? -levelZ : levelZ)) closest = seasonZ;
       this.seasonSurprise += this.scaleRate * (Math.min(50, -logTailFor('both', seasonZ)) - this.seasonSurprise);
       seasonError.follow(y - forecastSeason);
       this.season[this.seasonIndex] = y;
@@ -223,14 +275,19 @@ export class SeriesDetector extends StreamingDetector {
     const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale), countPoint);
     if (size < best) best = size;
     let reason: AlertReason = 'point';
-    const capped = surprise < WINDOW_CAP ? surprise : WINDOW_CAP;
+    // The window adds up the surprise of whichever model explains each value better: a stretch that
+    // one of them expects (the day's noisy hours, which the seasonal model reads as large errors and
+    // the level model as ordinary steps) is not a burst.
+    const windowed = closest === z ? surprise : -logTailFor(direction, closest);
+    const capped = windowed < WINDOW_CAP ? windowed : WINDOW_CAP;
     this.windowSum += capped - this.window[this.windowNext];
     this.window[this.windowNext] = capped;
-    this.windowNext = this.windowNext + 1 === WINDOW ? 0 : this.windowNext + 1;
-    if (this.windowFill < WINDOW) this.windowFill++;
+    const width = this.window.length;
+    this.windowNext = this.windowNext + 1 === width ? 0 : this.windowNext + 1;
+    if (this.windowFill < width) this.windowFill++;
     else {
-      const mean = this.windowSum / WINDOW;
-      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? WINDOW * (mean - 1 - Math.log(mean)) : 0);
+      const mean = this.windowSum / width;
+      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0);
       if (windowSurprise > best) {
         best = windowSurprise;
         reason = z >= 0 ? 'level_up' : 'level_down';
