@@ -122,39 +122,57 @@ function readOnArrival(calls: Call[]): boolean {
 }
 
 /**
- * Reads a body as the network delivers it and gives the pieces out, unchanged and in order, as the
- * reader of `stream` asks for them, remembering when each arrived.
+ * Reads a body as the network delivers it and passes each piece on at once, unchanged and in order,
+ * into the stream the SDK reads, remembering when each arrived. Which piece the SDK has taken last is
+ * read off that stream's queue when asked (pieces passed on, less those still queued), so the SDK's
+ * reads cost nothing extra: no pull per piece, no promise of ours between the network and the SDK.
+ * A body that fails at the network fails for the SDK at once, as the network's own stream does (what
+ * was queued and not yet read is lost with it, for a late reader as without the monitor).
  */
 class BodyArrivals implements Arrivals {
-  lastDeliveredAt = 0;
   settledAt = 0;
   readonly stream: ReadableStream<Uint8Array>;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly calls: Call[];
-  private pieces: (Uint8Array | undefined)[] = [];
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** Arrival times of the pieces passed on, from piece `base` on (older ones are dropped once taken). */
   private times: number[] = [];
-  private head = 0;
-  private done = false;
-  private failed = false;
-  private error: unknown = undefined;
-  private wake: (() => void) | undefined = undefined;
+  private base = 0;
+  private passed = 0;
 
   constructor(source: ReadableStream<Uint8Array>, calls: Call[]) {
     this.calls = calls;
     this.reader = source.getReader();
+    // High-water mark 0 and a count of 1 per piece: the stream's desired size is minus the pieces
+    // still queued in it, i.e. not yet taken by the SDK.
     this.stream = new ReadableStream<Uint8Array>(
       {
-        pull: (controller) => this.pull(controller),
+        start: (controller) => {
+          this.controller = controller;
+        },
         cancel: (reason) => {
-          this.pieces = [];
           this.times = [];
-          this.head = 0;
           return this.reader.cancel(reason);
         },
       },
       { highWaterMark: 0 },
     );
     this.read();
+  }
+
+  /** performance.now() when the piece of the body most recently taken by the SDK arrived; 0 before any. */
+  get lastDeliveredAt(): number {
+    const queued = this.controller.desiredSize;
+    const taken = queued === null ? this.passed : this.passed + queued;
+    if (taken <= this.base) return 0;
+    const times = this.times;
+    const at = times[taken - 1 - this.base];
+    // Keep the times of pieces not yet taken, and the last one taken.
+    if (taken - this.base > 256) {
+      this.times = times.slice(taken - 1 - this.base);
+      this.base = taken - 1;
+    }
+    return at;
   }
 
   private read(): void {
@@ -164,62 +182,35 @@ class BodyArrivals implements Arrivals {
   private readonly onRead = (result: ReadableStreamReadResult<Uint8Array>): void => {
     const now = performance.now();
     if (result.done) {
-      this.done = true;
       this.settledAt = now;
       this.settled(undefined);
-    } else {
-      this.pieces.push(result.value);
-      this.times.push(now);
-      this.read();
+      try {
+        this.controller.close();
+      } catch {
+        // The SDK cancelled the stream meanwhile.
+      }
+      return;
     }
-    this.wake?.();
+    this.times.push(now);
+    this.passed++;
+    try {
+      this.controller.enqueue(result.value);
+    } catch {
+      // The SDK cancelled the stream meanwhile: the source is being cancelled too.
+      return;
+    }
+    this.read();
   };
 
   private readonly onError = (error: unknown): void => {
-    this.failed = true;
-    this.error = error;
     this.settledAt = performance.now();
     this.settled(error);
-    this.wake?.();
+    try {
+      this.controller.error(error);
+    } catch {
+      // Already cancelled.
+    }
   };
-
-  private pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
-    if (this.deliver(controller)) return;
-    return new Promise<void>((resolve) => {
-      this.wake = () => {
-        if (this.deliver(controller)) {
-          this.wake = undefined;
-          resolve();
-        }
-      };
-    });
-  }
-
-  /** Hand out the next piece, or the end, or the error; false when there is nothing yet. */
-  private deliver(controller: ReadableStreamDefaultController<Uint8Array>): boolean {
-    const head = this.head;
-    if (head < this.pieces.length) {
-      const piece = this.pieces[head]!;
-      this.lastDeliveredAt = this.times[head];
-      this.pieces[head] = undefined;
-      if (head + 1 === this.pieces.length) {
-        this.pieces = [];
-        this.times = [];
-        this.head = 0;
-      } else this.head = head + 1;
-      controller.enqueue(piece);
-      return true;
-    }
-    if (this.done) {
-      controller.close();
-      return true;
-    }
-    if (this.failed) {
-      controller.error(this.error);
-      return true;
-    }
-    return false;
-  }
 
   /** The body ended at the network (error undefined) or failed there: tell the calls. */
   private settled(error: unknown): void {

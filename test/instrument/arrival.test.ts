@@ -255,3 +255,32 @@ describe('responses awaited at once: the SDK reads the body as it arrives', () =
     await server.close();
   });
 });
+
+describe('a stream cut at the network, read late', () => {
+  it('the app reads what it would read without the monitor (what was queued is lost with the cut, as in the network stream), and the call failed at the cut', async () => {
+    const { monitor, rec, openai } = setup();
+    const plain = new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 });
+    const seen: { contents: (string | undefined)[]; error: string | undefined }[] = [];
+    for (const client of [plain, openai]) {
+      openaiServer.enqueue({ chunks: chatChunks(PIECES), dropAfterChunks: 3 });
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+      await sleep(300);
+      const contents: (string | undefined)[] = [];
+      let error: string | undefined;
+      try {
+        for await (const chunk of stream) contents.push(chunk.choices[0]?.delta?.content ?? undefined);
+      } catch (e) {
+        error = String(e);
+      }
+      seen.push({ contents, error });
+    }
+    expect(seen[0].error).toMatch(/terminated/);
+    expect(seen[1]).toEqual(seen[0]);
+    const [r] = await rec.waitFor(1);
+    expect(r.outcome).toBe('failed');
+    expect(r.errorType).toBe('network');
+    // It failed when the network cut it, not 300 ms later when the app looked.
+    expect(r.duration).toBeLessThan(250);
+    await monitor.shutdown();
+  });
+});
