@@ -73,11 +73,10 @@ export class Call {
   /** The app took the raw Response (`asResponse()`): it reads the body, the monitor never parses it. */
   raw = false;
   /**
-   * The SDK's promise for this call (an `APIPromise`), once observed: its `parsedPromise` is set as
-   * soon as the app awaits it (`then`, `withResponse()`), and from then on the SDK reads the body the
-   * moment the response arrives.
+   * The app awaits the SDK's promise for this call (`then`, `withResponse()`: the SDK's `parse()` ran),
+   * so the SDK reads the body the moment the response arrives.
    */
-  apiPromise: { parsedPromise?: unknown } | undefined = undefined;
+  awaited = false;
   /**
    * The response's body was handed to the SDK unobserved because the SDK was already reading it (see
    * `bodyReadOnArrival`): it ends when the SDK has it, which is when it arrived; the app waited 0.
@@ -115,7 +114,7 @@ export class Call {
    * it: timing the body's arrival needs no observer of its own (the parse ends when the last byte is in).
    */
   bodyReadOnArrival(): boolean {
-    return !this.record.streaming && !this.raw && this.apiPromise !== undefined && this.apiPromise.parsedPromise !== undefined;
+    return this.awaited && !this.record.streaming && !this.raw;
   }
 
   /** One output chunk, which arrived from the network at `arrivedAt` (performance.now() time). */

@@ -12,8 +12,13 @@
  *   - wraps this instance's `_thenUnwrap`, because openai v7 derives promises that parse through a
  *     closure instead of `parseResponse`;
  *   - notices `asResponse()` (raw body: the record ends when the body has arrived, or at its headers
- *     when the transport was not observed; its usage is unknown, never estimated).
- * The app gets the very same object back: same class, same methods, same values.
+ *     when the transport was not observed; its usage is unknown, never estimated);
+ *   - notices `parse()` (the app awaits it: the SDK will read the body as it arrives).
+ * The app gets the very same object back: same class, same methods, same values. The hooks are this
+ * module's functions bound to one small object kept on the promise, never closures made per call: a
+ * closure holding the call's scope (the promise, its request and response) that something long-lived
+ * reaches makes V8 keep every call's objects through its young-generation collections (measured:
+ * each scavenge then promoted 1.2 MB, not 0.26 MB, and cost several times as much; BENCHMARKS.md).
  */
 import type { Call } from '../call.js';
 import { isAsyncIterable, tapStream, type ChunkReader, type FaultReporter } from './stream.js';
@@ -54,65 +59,151 @@ export function observeResult<T>(result: T, call: Call, reader: ResponseReader, 
   return result;
 }
 
-function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: FaultReporter): void {
-  // Once per call; another call may observe the same promise too (a second monitor wrapping the
-  // wrapped client, `track` around a wrapped client), each through its own hooks.
-  const observers: Call[] | undefined = p[OBSERVED];
-  if (observers === undefined) Object.defineProperty(p, OBSERVED, { value: [call] });
-  else if (observers.includes(call)) return;
-  else observers.push(call);
-  let raw = false;
-  call.apiPromise = p;
+/** One monitor's call observing an APIPromise. */
+class Observer {
+  constructor(
+    readonly call: Call,
+    readonly reader: ResponseReader,
+    readonly fault: FaultReporter,
+  ) {}
+}
 
-  const parseResponse = p.parseResponse;
-  p.parseResponse = function observedParseResponse(this: unknown, ...args: unknown[]) {
-    // Parsing a body is reading it; parsing a stream only makes the Stream object, read later.
-    if (!call.record.streaming) call.reading = true;
-    const out = parseResponse.apply(this, args);
-    if (!call.ended) {
-      Promise.resolve(out).then(
-        (value) => observeValue(value, call, reader, fault),
-        (error) => call.end('failed', error),
-      );
-    }
-    return out;
-  };
+/**
+ * What is kept on an observed APIPromise (under OBSERVED): its own methods, and the calls observing it.
+ * The hooks are the module's functions bound to this object: no closure per call, so nothing that
+ * holds the call's scope (the promise, the request) is reachable from the call itself.
+ */
+class Observation {
+  first: Observer;
+  more: Observer[] | undefined = undefined;
+  readonly promise: any;
+  readonly parseResponse: (...args: unknown[]) => unknown;
+  readonly parse: (() => unknown) | undefined;
+  readonly thenUnwrap: ((transform: (data: unknown, props: unknown) => unknown) => unknown) | undefined;
+  readonly asResponse: (...args: unknown[]) => unknown;
 
-  // Derived promises (`_thenUnwrap`: `responses.stream()`, `.parse()` helpers) may parse through a
-  // closure rather than this instance's `parseResponse` (openai v7): see the data on its way to them.
-  const thenUnwrap = p._thenUnwrap;
-  if (typeof thenUnwrap === 'function') {
-    p._thenUnwrap = function observedThenUnwrap(this: unknown, transform: (data: unknown, props: unknown) => unknown) {
-      if (!call.record.streaming) call.reading = true;
-      return thenUnwrap.call(this, (data: unknown, props: unknown) => {
-        observeValue(data, call, reader, fault);
-        return transform(data, props);
-      });
-    };
+  constructor(p: any, first: Observer) {
+    this.promise = p;
+    this.first = first;
+    this.parseResponse = p.parseResponse;
+    this.parse = typeof p.parse === 'function' ? p.parse : undefined;
+    this.thenUnwrap = typeof p._thenUnwrap === 'function' ? p._thenUnwrap : undefined;
+    this.asResponse = p.asResponse;
   }
 
-  const asResponse = p.asResponse;
-  p.asResponse = function observedAsResponse(this: unknown, ...args: unknown[]) {
-    raw = true;
-    if (p.parsedPromise === undefined && !call.ended) {
-      // The app reads the body itself: the monitor never parses it, so its usage is unknown (not 0).
-      call.raw = true;
-      call.record.notes.push('raw_response');
-      const arrivals = call.arrivals;
-      if (arrivals !== undefined && arrivals.settledAt > 0) call.end('completed');
-    }
-    return asResponse.apply(this, args);
-  };
+  has(call: Call): boolean {
+    if (this.first.call === call) return true;
+    const more = this.more;
+    if (more !== undefined) for (let i = 0; i < more.length; i++) if (more[i].call === call) return true;
+    return false;
+  }
 
-  p.responsePromise.then(
-    (props: any) => {
-      const response = props?.response;
-      if (response && typeof response.status === 'number') call.record.httpStatus = response.status;
-      // A raw Response not timed at the transport ends at its headers; a timed one when its body has arrived.
-      if (raw && call.raw && !call.ended && (call.arrivals === undefined || call.arrivals.settledAt > 0)) call.end('completed');
-    },
-    (error: unknown) => call.end('failed', error),
-  );
+  /** Each observer, in the order they came. */
+  each(fn: (o: Observer, arg: unknown) => void, arg: unknown): void {
+    fn(this.first, arg);
+    const more = this.more;
+    if (more !== undefined) for (let i = 0; i < more.length; i++) fn(more[i], arg);
+  }
+}
+
+function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: FaultReporter): void {
+  // Once per call; another call may observe the same promise too (a second monitor wrapping the
+  // wrapped client, `track` around a wrapped client): all are kept on the one observation.
+  const observer = new Observer(call, reader, fault);
+  const existing: Observation | undefined = p[OBSERVED];
+  if (existing !== undefined) {
+    if (existing.has(call)) return;
+    (existing.more ??= []).push(observer);
+    return;
+  }
+  const o = new Observation(p, observer);
+  Object.defineProperty(p, OBSERVED, { value: o });
+  p.parseResponse = observedParseResponse.bind(o);
+  // `then`, `catch`, `finally` and `withResponse()` parse through `parse()`: the app awaits the call,
+  // so the SDK will read its body the moment it arrives (the transport then needs no copy of it).
+  if (o.parse !== undefined) p.parse = observedParse.bind(o);
+  // Derived promises (`_thenUnwrap`: `responses.stream()`, `.parse()` helpers) may parse through a
+  // closure rather than this instance's `parseResponse` (openai v7): see the data on its way to them.
+  if (o.thenUnwrap !== undefined) p._thenUnwrap = observedThenUnwrap.bind(o);
+  p.asResponse = observedAsResponse.bind(o);
+  p.responsePromise.then(responded.bind(o), requestFailed.bind(o));
+}
+
+function observedParse(this: Observation): unknown {
+  this.each(markAwaited, undefined);
+  return this.parse!.call(this.promise);
+}
+
+function markAwaited(o: Observer): void {
+  o.call.awaited = true;
+}
+
+function observedParseResponse(this: Observation, ...args: unknown[]): unknown {
+  this.each(markReading, undefined);
+  const out = this.parseResponse.apply(this.promise, args);
+  Promise.resolve(out).then(parsed.bind(this), parseFailed.bind(this));
+  return out;
+}
+
+function markReading(o: Observer): void {
+  // Parsing a body is reading it; parsing a stream only makes the Stream object, read later.
+  if (!o.call.record.streaming) o.call.reading = true;
+}
+
+function parsed(this: Observation, value: unknown): void {
+  this.each(observeParsed, value);
+}
+
+function observeParsed(o: Observer, value: unknown): void {
+  observeValue(value, o.call, o.reader, o.fault);
+}
+
+function parseFailed(this: Observation, error: unknown): void {
+  this.each(endFailed, error);
+}
+
+function endFailed(o: Observer, error: unknown): void {
+  o.call.end('failed', error);
+}
+
+function observedThenUnwrap(this: Observation, transform: (data: unknown, props: unknown) => unknown): unknown {
+  this.each(markReading, undefined);
+  const observation = this;
+  return this.thenUnwrap!.call(this.promise, (data: unknown, props: unknown) => {
+    observation.each(observeParsed, data);
+    return transform(data, props);
+  });
+}
+
+function observedAsResponse(this: Observation, ...args: unknown[]): unknown {
+  if (this.promise.parsedPromise === undefined) this.each(takeRaw, undefined);
+  return this.asResponse.apply(this.promise, args);
+}
+
+function takeRaw(o: Observer): void {
+  const call = o.call;
+  if (call.ended) return;
+  // The app reads the body itself: the monitor never parses it, so its usage is unknown (not 0).
+  call.raw = true;
+  call.record.notes.push('raw_response');
+  const arrivals = call.arrivals;
+  if (arrivals !== undefined && arrivals.settledAt > 0) call.end('completed');
+}
+
+function responded(this: Observation, props: any): void {
+  const response = props?.response;
+  this.each(onResponse, response && typeof response.status === 'number' ? response.status : undefined);
+}
+
+function onResponse(o: Observer, status: unknown): void {
+  const call = o.call;
+  if (typeof status === 'number') call.record.httpStatus = status;
+  // A raw Response not timed at the transport ends at its headers; a timed one when its body has arrived.
+  if (call.raw && !call.ended && (call.arrivals === undefined || call.arrivals.settledAt > 0)) call.end('completed');
+}
+
+function requestFailed(this: Observation, error: unknown): void {
+  this.each(endFailed, error);
 }
 
 function observeValue(value: unknown, call: Call, reader: ResponseReader, fault: FaultReporter): void {
