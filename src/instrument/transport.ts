@@ -21,7 +21,8 @@
  * same bytes), and a slow consumer no longer slows the network read (the response is held in memory
  * instead of in the socket's buffers).
  */
-import type { Arrivals, Call } from '../call.js';
+import type { Call } from '../call.js';
+import { BodyArrivals } from './body-arrivals.js';
 
 /** The key under which a request's calls ride in `fetchOptions` to the observing fetch. */
 export const CALLS = Symbol.for('llm-vitals.calls');
@@ -119,107 +120,4 @@ function readOnArrival(calls: Call[]): boolean {
   for (let i = 0; i < calls.length; i++) if (!calls[i].bodyReadOnArrival()) return false;
   for (let i = 0; i < calls.length; i++) calls[i].readOnArrival = true;
   return true;
-}
-
-/**
- * Reads a body as the network delivers it and passes each piece on at once, unchanged and in order,
- * into the stream the SDK reads, remembering when each arrived. Which piece the SDK has taken last is
- * read off that stream's queue when asked (pieces passed on, less those still queued), so the SDK's
- * reads cost nothing extra: no pull per piece, no promise of ours between the network and the SDK.
- * A body that fails at the network fails for the SDK at once, as the network's own stream does (what
- * was queued and not yet read is lost with it, for a late reader as without the monitor).
- */
-class BodyArrivals implements Arrivals {
-  settledAt = 0;
-  readonly stream: ReadableStream<Uint8Array>;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly calls: Call[];
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  /** Arrival times of the pieces passed on, from piece `base` on (older ones are dropped once taken). */
-  private times: number[] = [];
-  private base = 0;
-  private passed = 0;
-
-  constructor(source: ReadableStream<Uint8Array>, calls: Call[]) {
-    this.calls = calls;
-    this.reader = source.getReader();
-    // High-water mark 0 and a count of 1 per piece: the stream's desired size is minus the pieces
-    // still queued in it, i.e. not yet taken by the SDK.
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.controller = controller;
-        },
-        cancel: (reason) => {
-          this.times = [];
-          return this.reader.cancel(reason);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    this.read();
-  }
-
-  /** performance.now() when the piece of the body most recently taken by the SDK arrived; 0 before any. */
-  get lastDeliveredAt(): number {
-    const queued = this.controller.desiredSize;
-    const taken = queued === null ? this.passed : this.passed + queued;
-    if (taken <= this.base) return 0;
-    const times = this.times;
-    const at = times[taken - 1 - this.base];
-    // Keep the times of pieces not yet taken, and the last one taken.
-    if (taken - this.base > 256) {
-      this.times = times.slice(taken - 1 - this.base);
-      this.base = taken - 1;
-    }
-    return at;
-  }
-
-  private read(): void {
-    this.reader.read().then(this.onRead, this.onError);
-  }
-
-  private readonly onRead = (result: ReadableStreamReadResult<Uint8Array>): void => {
-    const now = performance.now();
-    if (result.done) {
-      this.settledAt = now;
-      this.settled(undefined);
-      try {
-        this.controller.close();
-      } catch {
-        // The SDK cancelled the stream meanwhile.
-      }
-      return;
-    }
-    this.times.push(now);
-    this.passed++;
-    try {
-      this.controller.enqueue(result.value);
-    } catch {
-      // The SDK cancelled the stream meanwhile: the source is being cancelled too.
-      return;
-    }
-    this.read();
-  };
-
-  private readonly onError = (error: unknown): void => {
-    this.settledAt = performance.now();
-    this.settled(error);
-    try {
-      this.controller.error(error);
-    } catch {
-      // Already cancelled.
-    }
-  };
-
-  /** The body ended at the network (error undefined) or failed there: tell the calls. */
-  private settled(error: unknown): void {
-    for (let i = 0; i < this.calls.length; i++) {
-      try {
-        this.calls[i].bodySettled(error);
-      } catch {
-        // Never reaches the app.
-      }
-    }
-  }
 }
