@@ -11,6 +11,9 @@
 
 export const WRAPPED_TARGET = Symbol.for('llm-vitals.target');
 
+/** No value seen yet on an observed property (distinct from every value the target can hold). */
+const NOT_SEEN: unique symbol = Symbol('not seen');
+
 /** One method to observe: given the original function and its receiver, return the observing one. */
 export type MethodWrapper = (original: (...args: any[]) => any, self: object) => (...args: any[]) => any;
 
@@ -32,22 +35,24 @@ export function isWrapped(value: unknown): boolean {
 export function proxyClient<T extends object>(client: T, tree: MethodTree): T {
   let root: T;
   const make = (target: object, node: MethodTree, isRoot: boolean): object => {
-    const branches = new Map<PropertyKey, MethodTree | MethodWrapper>(Object.entries(node));
-    // Cached per property: the value last seen on the target and what we handed out for it.
-    const cache = new Map<PropertyKey, { value: unknown; handed: unknown }>();
+    // One entry per observed property: its branch, the value last seen on the target and what we
+    // handed out for it (one map lookup per property read).
+    const entries = new Map<PropertyKey, { branch: MethodTree | MethodWrapper; value: unknown; handed: unknown }>();
+    for (const [property, branch] of Object.entries(node)) entries.set(property, { branch, value: NOT_SEEN, handed: undefined });
     const bound = isRoot ? new WeakMap<object, unknown>() : undefined;
     return new Proxy(target, {
       get(t, property, receiver) {
-        const branch = branches.get(property);
-        if (branch !== undefined) {
+        const entry = entries.get(property);
+        if (entry !== undefined) {
           const value = Reflect.get(t, property, t);
-          const cached = cache.get(property);
-          if (cached !== undefined && cached.value === value) return cached.handed;
+          if (entry.value === value) return entry.handed;
+          const branch = entry.branch;
           let handed: unknown = value;
           if (typeof branch === 'function') {
             if (typeof value === 'function') handed = branch(value as (...args: any[]) => any, t);
           } else if (value !== null && typeof value === 'object') handed = make(value, branch, false);
-          cache.set(property, { value, handed });
+          entry.value = value;
+          entry.handed = handed;
           return handed;
         }
         if (property === WRAPPED_TARGET) return t;

@@ -1,12 +1,20 @@
 /**
  * Nested maps a → b → c → value: a lookup by three strings without building a key string (or a
- * closure) per call.
+ * closure) per call. The last key found is remembered: an app's calls mostly repeat one label set, and
+ * the guard hands out the same string objects for the same values, so that lookup is three compares.
  */
 export class Tree3<V> {
   private readonly root = new Map<string, Map<string, Map<string, V>>>();
+  private lastA: string | undefined = undefined;
+  private lastB: string | undefined = undefined;
+  private lastC: string | undefined = undefined;
+  private lastValue: V | undefined = undefined;
 
   get(a: string, b: string, c: string): V | undefined {
-    return this.root.get(a)?.get(b)?.get(c);
+    if (a === this.lastA && b === this.lastB && c === this.lastC) return this.lastValue;
+    const value = this.root.get(a)?.get(b)?.get(c);
+    if (value !== undefined) this.remember(a, b, c, value);
+    return value;
   }
 
   set(a: string, b: string, c: string, value: V): V {
@@ -15,6 +23,14 @@ export class Tree3<V> {
     let l2 = l1.get(b);
     if (l2 === undefined) l1.set(b, (l2 = new Map()));
     l2.set(c, value);
+    this.remember(a, b, c, value);
     return value;
+  }
+
+  private remember(a: string, b: string, c: string, value: V): void {
+    this.lastA = a;
+    this.lastB = b;
+    this.lastC = c;
+    this.lastValue = value;
   }
 }
