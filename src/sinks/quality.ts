@@ -61,6 +61,8 @@ class Group {
   private readonly labels: Record<string, string> = {};
   private readonly children = new Map<string, Inc | Obs>();
   private readonly costs = new Map<string, Inc | undefined>();
+  private readonly scores = new Map<string, Obs | undefined>();
+  private readonly evaluations = new Map<string, Map<string, Inc | undefined>>();
   /** What the feedback memory holds for a call of this group without a segment (shared, not per call). */
   readonly unsegmented: Remembered;
 
@@ -98,13 +100,27 @@ class Group {
   }
 
   score(source: QualitySource): Obs | undefined {
-    return this.child(`score\u0000${source}`, (m) => m.qualityScore.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+    // Per call: looked up by the source alone, no key string or closure made.
+    let series = this.scores.get(source);
+    if (series === undefined && !this.scores.has(source)) {
+      series = this.child(`score\u0000${source}`, (m) => m.qualityScore.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+      this.scores.set(source, series);
+    }
+    return series;
   }
 
   evaluation(evaluator: string, result: string): Inc | undefined {
-    return this.child(`eval\u0000${evaluator}\u0000${result}`, (m) =>
-      m.evaluations.series({ ...this.labels, [QUALITY_LABEL.evaluator]: evaluator, [QUALITY_LABEL.result]: result }),
-    );
+    // Per call and evaluator: two lookups by the names themselves, no key string or closure made.
+    let byResult = this.evaluations.get(evaluator);
+    if (byResult === undefined) this.evaluations.set(evaluator, (byResult = new Map()));
+    let series = byResult.get(result);
+    if (series === undefined && !byResult.has(result)) {
+      series = this.child(`eval\u0000${evaluator}\u0000${result}`, (m) =>
+        m.evaluations.series({ ...this.labels, [QUALITY_LABEL.evaluator]: evaluator, [QUALITY_LABEL.result]: result }),
+      );
+      byResult.set(result, series);
+    }
+    return series;
   }
 }
 
@@ -155,7 +171,8 @@ export class QualitySink implements Sink {
     const quality = record.quality;
     if (quality !== undefined) {
       group.stats.addQuality(quality);
-      for (const evaluator of Object.keys(quality.evaluations)) group.evaluation(evaluator, quality.evaluations[evaluator])?.inc();
+      const evaluations = quality.evaluations;
+      for (const evaluator in evaluations) group.evaluation(evaluator, evaluations[evaluator])?.inc();
       if (quality.score !== undefined) {
         group.score('evaluators')?.observe(quality.score);
         this.signal(group, segment, 'evaluators', quality.score);
