@@ -4,7 +4,8 @@
  * first also announcing the role), a finish chunk and a usage chunk (the app asks for it with
  * `stream_options.include_usage`), then `data: [DONE]`: 22 chunks for the app.
  *
- * `fetch` never touches the network: it returns a ready `Response` (the JSON text, or a
+ * `fetch` never touches the network: on the event loop's next turn (as a network reply comes in an I/O
+ * callback, so deferred work runs between calls) it returns a ready `Response` (the JSON text, or a
  * `ReadableStream` that holds one piece per SSE event, all enqueued at once, as if each event had
  * arrived in its own network read). `expected` is what the SDK must hand the app for each mode: the
  * parsed completion, or the list of parsed chunks; every variant's results are compared with it, and
@@ -98,6 +99,10 @@ export function fetchFor(mode) {
   const fetch = async (url) => {
     requestsSeen++;
     if (!String(url).endsWith('/chat/completions')) throw new Error(`bench fetch: unexpected URL ${url}`);
+    // The reply comes on a later turn of the event loop, as a network reply does (an I/O callback):
+    // work an instrumentation defers off the app's path (setImmediate) runs between calls, as in an
+    // app, instead of piling up until the window ends. The same turn for every variant.
+    await new Promise((resolve) => setImmediate(resolve));
     return replies();
   };
   return { fetch, requestsSeen: () => requestsSeen };
