@@ -158,12 +158,19 @@ export abstract class StreamingDetector implements Detector {
   abstract readonly name: string;
   protected readonly options: ResolvedDetectorOptions;
   protected reason: AlertReason = 'none';
-  private readonly result: DetectorResult = { score: 0, anomaly: false };
+  /**
+   * The result every update returns. Its `score` is worked out from the ratio when it is read (a pow
+   * per observation saved: the monitor reads it only on an alert or during an incident), as an own
+   * enumerable property, so the object still reads, spreads and compares as `{ score, anomaly }`.
+   */
+  private readonly result: DetectorResult;
+  /** The ratio of the result's score (0 for a non-finite value) and of the latest observation's. */
+  private resultRatio = 0;
+  private lastRatio = 0;
   private observations = 0;
   private alerts = 0;
   private run = 0;
   private cooldownLeft = 0;
-  private lastScore = 0;
   private lastAlertReason: AlertReason = 'none';
   private lastAlertTime: number | undefined = undefined;
   private warming = true;
@@ -175,6 +182,10 @@ export abstract class StreamingDetector implements Detector {
   /** `ownKeys`: the options a subclass adds to `DetectorOptions` (`shift`, `period`, ...). */
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     this.options = resolveDetectorOptions(options, 'detector', '', ownKeys);
+    const result = {} as DetectorResult;
+    Object.defineProperty(result, 'score', { enumerable: true, get: () => scoreOfRatio(this.resultRatio) });
+    result.anomaly = false;
+    this.result = result;
   }
 
   update(value: number, timestampMs?: number): DetectorResult {
@@ -182,7 +193,7 @@ export abstract class StreamingDetector implements Detector {
     result.anomaly = false;
     if (value - value !== 0) {
       // NaN or ±Infinity: bad data is not evidence.
-      result.score = 0;
+      this.resultRatio = 0;
       return result;
     }
     this.observations++;
@@ -192,12 +203,11 @@ export abstract class StreamingDetector implements Detector {
       if (this.cooldownLeft > 0) this.cooldownLeft--;
       this.warming = true;
       this.run = 0;
-      result.score = this.lastScore = 0;
+      this.resultRatio = this.lastRatio = 0;
       return result;
     }
     this.warming = false;
-    const score = ratio > 0 ? 1 - Math.pow(2, -ratio) : 0;
-    result.score = this.lastScore = score;
+    this.resultRatio = this.lastRatio = ratio;
     if (ratio >= 1) this.run++;
     else this.run = 0;
     if (this.cooldownLeft > 0) this.cooldownLeft--;
@@ -222,7 +232,7 @@ export abstract class StreamingDetector implements Detector {
       phase: this.warming ? 'warming_up' : this.cooldownLeft > 0 ? 'cooling_down' : 'watching',
       observations: this.observations,
       alerts: this.alerts,
-      score: this.lastScore,
+      score: scoreOfRatio(this.lastRatio),
       expected,
       spread: this.warming ? undefined : this.spread(),
       lastAlertReason: this.lastAlertReason,
@@ -250,7 +260,7 @@ export abstract class StreamingDetector implements Detector {
     this.alerts = 0;
     this.run = 0;
     this.cooldownLeft = 0;
-    this.lastScore = 0;
+    this.lastRatio = 0;
     this.lastAlertReason = 'none';
     this.lastAlertTime = undefined;
     this.lastAlertExpected = undefined;

@@ -30,6 +30,23 @@ import type { Direction } from './detector.js';
 const TAIL_SHARE = 0.1;
 const TAIL_MIN = 5;
 
+/**
+ * ln((m + 1) / (n + 1)) for m = 0..n, for a full history of n values: the log of every conservative
+ * rank, computed once per history size and shared by the detectors of that size (one log fewer per
+ * side per observation; the same expression, so the same bits).
+ */
+const RANK_LOGS = new Map<number, Float64Array>();
+
+function rankLogsOf(n: number): Float64Array {
+  let table = RANK_LOGS.get(n);
+  if (table === undefined) {
+    table = new Float64Array(n + 1);
+    for (let m = 0; m <= n; m++) table[m] = Math.log((m + 1) / (n + 1));
+    RANK_LOGS.set(n, table);
+  }
+  return table;
+}
+
 export class RankHistory {
   /** The history in arrival order (a ring) and sorted. */
   private readonly ring: Float64Array;
@@ -42,6 +59,8 @@ export class RankHistory {
   private located = NaN;
   private below = 0;
   private notAbove = 0;
+  /** Once full, the place of the oldest value (the one `add` forgets), found with the located y's. */
+  private oldest = 0;
   /**
    * The smallest gap between two different values the history has held (since `reset`): the signal's
    * resolution. A count moves by at least 1: the tail never takes the excesses over u to be smaller
@@ -50,6 +69,26 @@ export class RankHistory {
   private resolution = Infinity;
   /** xorshift32 state: the tie-breaking draws, seeded so that a replay gives the same scores. */
   private seed = 0x9e3779b9;
+  /** `RANK_LOGS` of this size: read once the history is full. */
+  private readonly rankLogs: Float64Array;
+  /**
+   * Each tail's threshold u and the sums over its k most extreme values, kept while those k + 1 values
+   * stay in place: an update moves only the values between the oldest's place and the new one's, so
+   * most leave both ends alone and the sums need not be taken again (they are taken the same way, in
+   * the same order, when they are: the same bits).
+   */
+  private upperValid = false;
+  private upperLogValid = false;
+  private upperU = 0;
+  private upperSum = 0;
+  private upperLogSum = 0;
+  private upperLnU = 0;
+  private lowerValid = false;
+  private lowerLogValid = false;
+  private lowerU = 0;
+  private lowerSum = 0;
+  private lowerLogSum = 0;
+  private lowerLnU = 0;
 
   /**
    * `size`: values kept; `readsLog`: also read the tail on ln y for positive values (for a signal on
@@ -62,6 +101,7 @@ export class RankHistory {
     this.ring = new Float64Array(size);
     this.sorted = new Float64Array(size);
     this.readsLog = readsLog;
+    this.rankLogs = rankLogsOf(size);
   }
 
   get length(): number {
@@ -73,6 +113,7 @@ export class RankHistory {
     this.count = 0;
     this.next = 0;
     this.located = NaN;
+    this.upperValid = this.upperLogValid = this.lowerValid = this.lowerLogValid = false;
   }
 
   /** Forget everything. */
@@ -88,10 +129,17 @@ export class RankHistory {
    */
   locate(y: number): void {
     this.located = y;
-    const below = this.lowerBound(y);
+    const n = this.count;
+    let below: number;
+    if (n === this.size) {
+      // Full: the oldest value's place too (`add` forgets it), the two searches run side by side.
+      below = this.lowerBounds(y, this.ring[this.next]);
+    } else {
+      below = this.lowerBound(y);
+    }
     this.below = below;
     // No value equal to y (the usual case for a continuous signal): the second search is not needed.
-    this.notAbove = below < this.count && this.sorted[below] === y ? this.upperBound(y) : below;
+    this.notAbove = below < n && this.sorted[below] === y ? this.upperBound(y) : below;
   }
 
   /** Remember the located y, forgetting the oldest value once full. */
@@ -100,15 +148,30 @@ export class RankHistory {
     this.learnResolution(y);
     const sorted = this.sorted;
     const j = this.notAbove;
+    const full = this.count === this.size;
     // The place the values between move from: the oldest's, once full (forgotten as y comes in), else the end.
-    const i = this.count === this.size ? this.lowerBound(this.ring[this.next]) : this.count++;
-    // Move the values between i and y's place by one, in one pass.
+    const i = full ? this.oldest : this.count++;
+    // Move the values between i and y's place by one, in one pass; [first, last] changed.
+    let first: number;
+    let last: number;
     if (j > i) {
       sorted.copyWithin(i, i + 1, j);
       sorted[j - 1] = y;
+      first = i;
+      last = j - 1;
     } else {
       sorted.copyWithin(j + 1, j, i);
       sorted[j] = y;
+      first = j;
+      last = i;
+    }
+    if (!full) {
+      // A new size: both tails are taken again.
+      this.upperValid = this.upperLogValid = this.lowerValid = this.lowerLogValid = false;
+    } else {
+      const k = this.tailSize();
+      if (last >= this.count - 1 - k) this.upperValid = this.upperLogValid = false;
+      if (first <= k) this.lowerValid = this.lowerLogValid = false;
     }
     this.ring[this.next] = y;
     this.next = this.next + 1 === this.size ? 0 : this.next + 1;
@@ -167,33 +230,45 @@ export class RankHistory {
   /** ln P(value ≥ y). */
   private logUpperTail(y: number): number {
     const n = this.count;
+    const full = n === this.size;
     const atLeast = n - this.below;
-    const lnRank = Math.log((atLeast + 1) / (n + 1));
+    const lnRank = full ? this.rankLogs[atLeast] : Math.log((atLeast + 1) / (n + 1));
     const k = this.tailSize();
     if (atLeast > k) return lnRank;
     const sorted = this.sorted;
-    const u = sorted[n - 1 - k];
-    let sum = 0;
-    for (let i = n - k; i < n; i++) sum += sorted[i] - u;
+    if (!this.upperValid) {
+      const u = sorted[n - 1 - k];
+      let sum = 0;
+      for (let i = n - k; i < n; i++) sum += sorted[i] - u;
+      this.upperU = u;
+      this.upperSum = sum;
+      this.upperValid = true;
+    }
+    const u = this.upperU;
+    let sum = this.upperSum;
     const floor = this.resolution === Infinity ? 0 : k * this.resolution;
     if (sum < floor) sum = floor;
-    const lnShare = Math.log((k + 1) / (n + 1));
+    const lnShare = full ? this.rankLogs[k] : Math.log((k + 1) / (n + 1));
     let tail = lnShare - k * Math.log1p((y - u) / sum);
     if (this.readsLog && sorted[0] > 0) {
-      // ln of the top k over u, as one product's log (one log instead of k; the products of ratios ≥ 1
-      // stay finite for k of a few hundred unless the values span 1e300).
-      let product = 1;
-      let logSum = 0;
-      for (let i = n - k; i < n; i++) {
-        product *= sorted[i] / u;
-        if (product > 1e250) {
-          logSum += Math.log(product);
-          product = 1;
+      if (!this.upperLogValid) {
+        // ln of the top k over u, as one product's log (one log instead of k; the products of ratios ≥ 1
+        // stay finite for k of a few hundred unless the values span 1e300).
+        let product = 1;
+        let logSum = 0;
+        for (let i = n - k; i < n; i++) {
+          product *= sorted[i] / u;
+          if (product > 1e250) {
+            logSum += Math.log(product);
+            product = 1;
+          }
         }
+        logSum += Math.log(product);
+        this.upperLogSum = logSum;
+        this.upperLnU = Math.log(u);
+        this.upperLogValid = true;
       }
-      logSum += Math.log(product);
-      const lnU = Math.log(u);
-      const logTail = lnShare - k * Math.log1p((Math.log(y) - lnU) / logSum);
+      const logTail = lnShare - k * Math.log1p((Math.log(y) - this.upperLnU) / this.upperLogSum);
       if (logTail > tail) tail = logTail;
     }
     // Beyond every value kept, the tail model alone; among them, never rarer than the rank says.
@@ -203,32 +278,44 @@ export class RankHistory {
   /** ln P(value ≤ y). */
   private logLowerTail(y: number): number {
     const n = this.count;
+    const full = n === this.size;
     const atMost = this.notAbove;
-    const lnRank = Math.log((atMost + 1) / (n + 1));
+    const lnRank = full ? this.rankLogs[atMost] : Math.log((atMost + 1) / (n + 1));
     const k = this.tailSize();
     if (atMost > k) return lnRank;
     const sorted = this.sorted;
-    const u = sorted[k];
-    let sum = 0;
-    for (let i = 0; i < k; i++) sum += u - sorted[i];
+    if (!this.lowerValid) {
+      const u = sorted[k];
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += u - sorted[i];
+      this.lowerU = u;
+      this.lowerSum = sum;
+      this.lowerValid = true;
+    }
+    const u = this.lowerU;
+    let sum = this.lowerSum;
     const floor = this.resolution === Infinity ? 0 : k * this.resolution;
     if (sum < floor) sum = floor;
-    const lnShare = Math.log((k + 1) / (n + 1));
+    const lnShare = full ? this.rankLogs[k] : Math.log((k + 1) / (n + 1));
     let tail = lnShare - k * Math.log1p((u - y) / sum);
     if (this.readsLog && sorted[0] > 0) {
-      let product = 1;
-      let logSum = 0;
-      for (let i = 0; i < k; i++) {
-        product *= u / sorted[i];
-        if (product > 1e250) {
-          logSum += Math.log(product);
-          product = 1;
+      if (!this.lowerLogValid) {
+        let product = 1;
+        let logSum = 0;
+        for (let i = 0; i < k; i++) {
+          product *= u / sorted[i];
+          if (product > 1e250) {
+            logSum += Math.log(product);
+            product = 1;
+          }
         }
+        logSum += Math.log(product);
+        this.lowerLogSum = logSum;
+        this.lowerLnU = Math.log(u);
+        this.lowerLogValid = true;
       }
-      logSum += Math.log(product);
-      const lnU = Math.log(u);
       // y ≤ 0 is infinitely far below on the log scale: the linear tail decides.
-      const logTail = y > 0 ? lnShare - k * Math.log1p((lnU - Math.log(y)) / logSum) : -Infinity;
+      const logTail = y > 0 ? lnShare - k * Math.log1p((this.lowerLnU - Math.log(y)) / this.lowerLogSum) : -Infinity;
       if (logTail > tail) tail = logTail;
     }
     return atMost === 0 || tail > lnRank ? tail : lnRank;
@@ -240,30 +327,59 @@ export class RankHistory {
     return k < TAIL_MIN ? (TAIL_MIN < n ? TAIL_MIN : n - 1) : k;
   }
 
+  // The searches are branch-free (the comparison's 0 or 1 masks the step): on values that arrive in
+  // no order the branch of a plain binary search is mispredicted half the time, which cost more than
+  // the search itself. Each keeps the answer in [base, base + length] and halves the length.
+
   /** The first index whose value is ≥ y. */
   private lowerBound(y: number): number {
     const sorted = this.sorted;
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < y) lo = mid + 1;
-      else hi = mid;
+    const n = this.count;
+    if (n === 0) return 0;
+    let base = 0;
+    let length = n;
+    while (length > 1) {
+      const half = length >>> 1;
+      base += (-(sorted[base + half - 1] < y) & half);
+      length -= half;
     }
-    return lo;
+    return base + +(sorted[base] < y);
+  }
+
+  /** `lowerBound(y)`, and that of `old` into `oldest`: two searches interleaved. */
+  private lowerBounds(y: number, old: number): number {
+    const sorted = this.sorted;
+    const n = this.count;
+    if (n === 0) {
+      this.oldest = 0;
+      return 0;
+    }
+    let base = 0;
+    let baseOld = 0;
+    let length = n;
+    while (length > 1) {
+      const half = length >>> 1;
+      base += (-(sorted[base + half - 1] < y) & half);
+      baseOld += (-(sorted[baseOld + half - 1] < old) & half);
+      length -= half;
+    }
+    this.oldest = baseOld + +(sorted[baseOld] < old);
+    return base + +(sorted[base] < y);
   }
 
   /** The first index whose value is > y. */
   private upperBound(y: number): number {
     const sorted = this.sorted;
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] <= y) lo = mid + 1;
-      else hi = mid;
+    const n = this.count;
+    if (n === 0) return 0;
+    let base = 0;
+    let length = n;
+    while (length > 1) {
+      const half = length >>> 1;
+      base += (-(sorted[base + half - 1] <= y) & half);
+      length -= half;
     }
-    return lo;
+    return base + +(sorted[base] <= y);
   }
 
   /** Uniform in (0, 1). */
