@@ -201,7 +201,19 @@ export class BodyArrivals implements Arrivals {
       const reject = this.rejectRead!;
       this.resolveRead = undefined;
       this.rejectRead = undefined;
-      this.take().then(resolve, reject);
+      // The waiting read gets what take() would give, without a promise of its own in between.
+      const head = this.head;
+      if (head < this.pieces.length) resolve({ value: this.next(head), done: false });
+      else if (this.failed) {
+        this.fail();
+        reject(this.error);
+      } else if (this.ended || this.finished) {
+        this.close();
+        resolve({ value: undefined, done: true });
+      } else {
+        this.resolveRead = resolve;
+        this.rejectRead = reject;
+      }
       return;
     }
     const pulled = this.pulling;

@@ -61,10 +61,12 @@ class TappedIterator<T> implements AsyncIterator<T> {
     call.reading = true;
   }
 
-  next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
+  next(value?: unknown): Promise<IteratorResult<T>> {
     // Chained rather than observed on the side: V8 makes a chained `then` nearly free (measured:
     // about 2 ns a chunk, against 30 ns for a side `then`), and chaining lets the tap hide a chunk.
-    return this.inner.next(...args).then(this.onResult, this.onError);
+    // The inner iterator gets the argument only when the app gave one (no array made per chunk).
+    const next = arguments.length === 0 ? this.inner.next() : this.inner.next(value);
+    return next.then(this.onResult, this.onError);
   }
 
   return(value?: any): Promise<IteratorResult<T>> {
