@@ -1,36 +1,45 @@
 /**
  * The per-call detector's cost, two builds side by side in one process (interleaved, so the load of a
- * shared machine hits both alike): median ns per observation over 9 rounds of 100,000 updates.
+ * shared machine hits both alike): median ns per observation over `--rounds` rounds (default 15) of
+ * 100,000 updates of a fresh detector, per kind of signal.
  *
  *   git archive <commit> src | tar -x -C /tmp/before
  *   npx esbuild /tmp/before/src/detect/index.ts --bundle --platform=node --format=esm --outfile=/tmp/before/detect.js
- *   node bench/detect-cost-compare.mjs /tmp/before/detect.js .bench-dist/detect/detect.js
+ *   npx esbuild src/detect/index.ts --bundle --platform=node --format=esm --outfile=/tmp/after/detect.js
+ *   node bench/detect-cost-compare.mjs /tmp/before/detect.js /tmp/after/detect.js
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { uniform } from './random.mjs';
+import { normal, uniform } from './random.mjs';
 
 const [beforePath, afterPath] = process.argv.slice(2);
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 15;
 const before = await import(pathToFileURL(resolve(beforePath)).href);
 const after = await import(pathToFileURL(resolve(afterPath)).href);
+const n = 100_000;
 const u = uniform(1);
-const values = Float64Array.from({ length: 100_000 }, () => 10 + u());
-const time = (Detector, options) => {
+const g = normal(2);
+const cases = [
+  ['linear, both ways (monitor.observe), uniform values', undefined, Float64Array.from({ length: n }, () => 10 + u())],
+  ['log scale, up (latency), lognormal values', { scale: 'log', direction: 'up' }, Float64Array.from({ length: n }, () => 800 * Math.exp(0.35 * g()))],
+  ['log scale, both ways (token counts), integers 100 to 140', { scale: 'log', direction: 'both' }, Float64Array.from({ length: n }, () => 100 + Math.floor(41 * u()))],
+];
+const time = (Detector, options, values) => {
   const d = new Detector(options);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < values.length; i++) d.update(values[i], i);
   return Number(process.hrtime.bigint() - t0) / values.length;
 };
-console.log('| combined detector | before, ns | after, ns |');
-console.log('| --- | ---: | ---: |');
-for (const [name, options] of [['linear, both ways (monitor.observe)', undefined], ['log scale, up (latency)', { scale: 'log', direction: 'up' }]]) {
+const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+console.log(`| combined detector, ${rounds} rounds | before, ns | after, ns | after / before |`);
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, options, values] of cases) {
   const a = [];
   const b = [];
-  for (let r = 0; r < 9; r++) {
-    a.push(time(before.CombinedDetector, options));
-    b.push(time(after.CombinedDetector, options));
+  for (let r = 0; r < rounds; r++) {
+    a.push(time(before.CombinedDetector, options, values));
+    b.push(time(after.CombinedDetector, options, values));
   }
-  a.sort((x, y) => x - y);
-  b.sort((x, y) => x - y);
-  console.log(`| ${name} | ${a[4].toFixed(0)} | ${b[4].toFixed(0)} |`);
+  console.log(`| ${name} | ${median(a).toFixed(0)} | ${median(b).toFixed(0)} | ${(median(b) / median(a)).toFixed(2)} |`);
 }

@@ -124,22 +124,36 @@ export class RankHistory {
   }
 
   /**
-   * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y (the
-   * two binary searches are shared by all three).
+   * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y. Three
+   * binary searches side by side: the first index ≥ y, the first > y, and, once full, the oldest
+   * value's place (`add` forgets it). They are branch-free (the comparison's 0 or 1 masks the step):
+   * on values that arrive in no order the branch of a plain binary search is mispredicted half the
+   * time, which cost more than the search itself. Each keeps its answer in [base, base + length] and
+   * halves the length.
    */
   locate(y: number): void {
     this.located = y;
     const n = this.count;
-    let below: number;
-    if (n === this.size) {
-      // Full: the oldest value's place too (`add` forgets it), the two searches run side by side.
-      below = this.lowerBounds(y, this.ring[this.next]);
-    } else {
-      below = this.lowerBound(y);
+    const sorted = this.sorted;
+    if (n === 0) {
+      this.below = this.notAbove = this.oldest = 0;
+      return;
     }
-    this.below = below;
-    // No value equal to y (the usual case for a continuous signal): the second search is not needed.
-    this.notAbove = below < n && this.sorted[below] === y ? this.upperBound(y) : below;
+    const old = n === this.size ? this.ring[this.next] : y;
+    let below = 0;
+    let notAbove = 0;
+    let oldest = 0;
+    let length = n;
+    while (length > 1) {
+      const half = length >>> 1;
+      below += -(sorted[below + half - 1] < y) & half;
+      notAbove += -(sorted[notAbove + half - 1] <= y) & half;
+      oldest += -(sorted[oldest + half - 1] < old) & half;
+      length -= half;
+    }
+    this.below = below + +(sorted[below] < y);
+    this.notAbove = notAbove + +(sorted[notAbove] <= y);
+    this.oldest = oldest + +(sorted[oldest] < old);
   }
 
   /** Remember the located y, forgetting the oldest value once full. */
@@ -230,11 +244,17 @@ export class RankHistory {
   /** ln P(value ≥ y). */
   private logUpperTail(y: number): number {
     const n = this.count;
-    const full = n === this.size;
     const atLeast = n - this.below;
-    const lnRank = full ? this.rankLogs[atLeast] : Math.log((atLeast + 1) / (n + 1));
+    const lnRank = n === this.size ? this.rankLogs[atLeast] : Math.log((atLeast + 1) / (n + 1));
+    // Short, so it is inlined where it is called: the tail model (a tenth of the values) is not.
+    return atLeast > this.tailSize() ? lnRank : this.upperTailModel(y, atLeast, lnRank);
+  }
+
+  /** `logUpperTail` for a y among the k most extreme values or beyond: the peaks-over-threshold tail. */
+  private upperTailModel(y: number, atLeast: number, lnRank: number): number {
+    const n = this.count;
+    const full = n === this.size;
     const k = this.tailSize();
-    if (atLeast > k) return lnRank;
     const sorted = this.sorted;
     if (!this.upperValid) {
       const u = sorted[n - 1 - k];
@@ -278,11 +298,16 @@ export class RankHistory {
   /** ln P(value ≤ y). */
   private logLowerTail(y: number): number {
     const n = this.count;
-    const full = n === this.size;
     const atMost = this.notAbove;
-    const lnRank = full ? this.rankLogs[atMost] : Math.log((atMost + 1) / (n + 1));
+    const lnRank = n === this.size ? this.rankLogs[atMost] : Math.log((atMost + 1) / (n + 1));
+    return atMost > this.tailSize() ? lnRank : this.lowerTailModel(y, atMost, lnRank);
+  }
+
+  /** `logLowerTail` for a y among the k least values or below. */
+  private lowerTailModel(y: number, atMost: number, lnRank: number): number {
+    const n = this.count;
+    const full = n === this.size;
     const k = this.tailSize();
-    if (atMost > k) return lnRank;
     const sorted = this.sorted;
     if (!this.lowerValid) {
       const u = sorted[k];
@@ -327,61 +352,6 @@ export class RankHistory {
     return k < TAIL_MIN ? (TAIL_MIN < n ? TAIL_MIN : n - 1) : k;
   }
 
-  // The searches are branch-free (the comparison's 0 or 1 masks the step): on values that arrive in
-  // no order the branch of a plain binary search is mispredicted half the time, which cost more than
-  // the search itself. Each keeps the answer in [base, base + length] and halves the length.
-
-  /** The first index whose value is ≥ y. */
-  private lowerBound(y: number): number {
-    const sorted = this.sorted;
-    const n = this.count;
-    if (n === 0) return 0;
-    let base = 0;
-    let length = n;
-    while (length > 1) {
-      const half = length >>> 1;
-      base += (-(sorted[base + half - 1] < y) & half);
-      length -= half;
-    }
-    return base + +(sorted[base] < y);
-  }
-
-  /** `lowerBound(y)`, and that of `old` into `oldest`: two searches interleaved. */
-  private lowerBounds(y: number, old: number): number {
-    const sorted = this.sorted;
-    const n = this.count;
-    if (n === 0) {
-      this.oldest = 0;
-      return 0;
-    }
-    let base = 0;
-    let baseOld = 0;
-    let length = n;
-    while (length > 1) {
-      const half = length >>> 1;
-      base += (-(sorted[base + half - 1] < y) & half);
-      baseOld += (-(sorted[baseOld + half - 1] < old) & half);
-      length -= half;
-    }
-    this.oldest = baseOld + +(sorted[baseOld] < old);
-    return base + +(sorted[base] < y);
-  }
-
-  /** The first index whose value is > y. */
-  private upperBound(y: number): number {
-    const sorted = this.sorted;
-    const n = this.count;
-    if (n === 0) return 0;
-    let base = 0;
-    let length = n;
-    while (length > 1) {
-      const half = length >>> 1;
-      base += (-(sorted[base + half - 1] <= y) & half);
-      length -= half;
-    }
-    return base + +(sorted[base] <= y);
-  }
-
   /** Uniform in (0, 1). */
   private draw(): number {
     let s = this.seed;
@@ -402,6 +372,16 @@ const P_LOW = 0.02425;
 
 /** Φ⁻¹(p) for p in (0, 1); ±8.3 at the ends (p rounding to 0 or 1). */
 export function normalQuantileFast(p: number): number {
+  // The central region inline (short enough to be inlined where it is called), the tails apart.
+  if (p >= P_LOW && p <= 1 - P_LOW) {
+    const q = p - 0.5;
+    const r = q * q;
+    return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
+  }
+  return normalQuantileTail(p);
+}
+
+function normalQuantileTail(p: number): number {
   if (!(p > 1e-300)) return -37.5;
   if (p >= 1) return 8.3;
   if (p < P_LOW) {
