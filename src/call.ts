@@ -83,6 +83,8 @@ export class Call {
    */
   readOnArrival = false;
   private readonly sink: CallSink;
+  private streamSignal: AbortSignal | undefined = undefined;
+  private watchingAbort = false;
 
   constructor(
     sink: CallSink,
@@ -115,6 +117,25 @@ export class Call {
    */
   bodyReadOnArrival(): boolean {
     return this.awaited && !this.record.streaming && !this.raw;
+  }
+
+  /**
+   * A stream's own AbortSignal: an abort before anyone read the stream ends the call (no reader will
+   * ever meet the end). While the body is still arriving at the transport observer, an abort fails
+   * that read and ends the call there; so the listener (the platform's EventTarget costs about 46k
+   * instructions, measured) is added only once that can no longer happen: when the body has arrived
+   * with nobody reading it, or at once when the transport is not observed.
+   */
+  watchAbortOf(signal: AbortSignal): void {
+    this.streamSignal = signal;
+    if (this.arrivals === undefined || this.arrivals.settledAt > 0) this.watchAbort();
+  }
+
+  private watchAbort(): void {
+    const signal = this.streamSignal;
+    if (signal === undefined || this.watchingAbort || this.ended || this.reading) return;
+    this.watchingAbort = true;
+    if (typeof signal.addEventListener === 'function') signal.addEventListener('abort', endIfUnread.bind(this), { once: true });
   }
 
   /** One output chunk, which arrived from the network at `arrivedAt` (performance.now() time). */
@@ -155,6 +176,7 @@ export class Call {
     if (this.ended) return;
     if (error === undefined) {
       if (this.raw) this.end('completed');
+      else this.watchAbort();
     } else if (!this.reading) {
       this.end('failed', error);
     }
@@ -206,6 +228,10 @@ export class Call {
     record.outcome = outcome;
     this.sink.ended(this);
   }
+}
+
+function endIfUnread(this: Call): void {
+  if (!this.reading && !this.ended) this.end('aborted');
 }
 
 /** A call's attempts are kept up to this many (the SDKs retry 2 times by default). */

@@ -176,12 +176,8 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
     else tappedFor.push(call);
     // Aborted before anyone read it (`stream.controller.abort()`, the request's AbortSignal): no reader
     // will ever see the end, so the abort ends the record.
-    if (signal !== undefined && typeof signal.addEventListener === 'function') {
-      if (signal.aborted) call.end('aborted');
-      else signal.addEventListener('abort', () => {
-        if (!call.reading) call.end('aborted');
-      }, { once: true });
-    }
+    if (signal !== undefined && signal.aborted) call.end('aborted');
+    else if (signal !== undefined) call.watchAbortOf(signal);
   } catch (error) {
     // A frozen or exotic stream object: leave it alone and say so.
     fault('instrument', error);

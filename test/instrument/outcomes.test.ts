@@ -79,6 +79,26 @@ describe('a stream ended before its first iteration', () => {
     await monitor.shutdown();
   });
 
+  // The whole body has arrived (and been read by the transport observer) before the abort: no body
+  // read fails, so only the abort itself can end the record.
+  for (const via of ['stream.controller.abort()', "the app's AbortSignal"] as const) {
+    it(`OpenAI: ${via} after the whole body arrived, never read, ends it as aborted`, async () => {
+      const { monitor, rec, openai } = setup();
+      openaiServer.enqueue({ chunks: chatChunks(PIECES) });
+      const controller = new AbortController();
+      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(rec.records).toHaveLength(0);
+      if (via === 'stream.controller.abort()') stream.controller.abort();
+      else controller.abort();
+      expect(stream.controller.signal.aborted).toBe(true);
+      const r = await only(monitor, rec);
+      expect(r).toMatchObject({ outcome: 'aborted', chunks: 0 });
+      expect(await inFlight(monitor)).toBe(0);
+      await monitor.shutdown();
+    });
+  }
+
   it('OpenAI: return() on its iterator before any next() ends it as cancelled', async () => {
     const { monitor, rec, openai } = setup();
     openaiServer.enqueue(slow());
