@@ -36,6 +36,8 @@ export interface Arrivals {
   readonly lastDeliveredAt: number;
   /** performance.now() when the body ended or failed at the network; 0 while it is still coming. */
   readonly settledAt: number;
+  /** The Response to hand an app that takes it raw (`asResponse()`) after it arrived. */
+  forRawUse?(response: Response): Response;
 }
 
 /**

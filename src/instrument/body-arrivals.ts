@@ -2,15 +2,18 @@
  * A response body read as the network delivers it, handed on unchanged and in order, with the arrival
  * time of every piece (see transport.ts for why).
  *
- * The body the SDK gets is a real `ReadableStream` whose pieces come from this object's queue. Its
- * reader is the cheap part: `getReader()` and async iteration (what openai-node and
- * @anthropic-ai/sdk use to read a stream) hand out a real `ReadableStreamDefaultReader` of that stream
- * (it holds the stream's lock, `closed`, `cancel()` and `releaseLock()` are the platform's) whose
- * `read()` takes the next piece from the queue directly: one promise per piece, as the network's own
- * stream costs, and no second stream's machinery between the network and the SDK. Any other reader
- * (`response.json()`, `text()`, `tee()`, `pipeTo()`, a BYOB reader) reads the stream itself, which pulls
- * from the same queue. So the piece last handed out is always known, and with it the arrival time of
- * the chunk the SDK yields next.
+ * The observer reads the network's body stream itself (eagerly, into a queue) and the SDK reads the
+ * queue, in one of two ways:
+ *   - In place (a stream the SDK parses as SSE): the SDK gets the network's own Response and body
+ *     object, whose `getReader()` and async iterator (what openai-node and @anthropic-ai/sdk read a
+ *     stream with) are own methods handing out a reader of the queue. Nothing else is made: no second
+ *     stream or Response (in Node 20 a `ReadableStream` costs about 75k instructions to make and a
+ *     `Response` around it 166k, measured; more than the rest of a call).
+ *   - A copy (a body read any other way: a non-streamed body awaited late, which the SDK reads with
+ *     `response.json()`; a Response the app takes raw with `asResponse()`): an equal Response whose body
+ *     is a new stream over the queue, readable every way a body is (`text()`, `pipeTo()`, `tee()`, BYOB).
+ * Either way the piece last handed out is known, and with it the arrival time of the chunk the SDK
+ * yields next.
  *
  * A body that fails at the network fails for its reader at once, as the network's own stream does:
  * what had arrived and was not yet read is lost with it (a late reader, as without the monitor).
@@ -19,71 +22,119 @@ import type { Arrivals, Call } from '../call.js';
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
 
-/** The stream's own arrivals, for its `getReader` and async iterator (module functions, not closures per body). */
+/** A body stream's arrivals, for its own `getReader` and async iterator (module functions, not closures per body). */
 const ARRIVALS = Symbol('llm-vitals.arrivals');
 
 function timedGetReader(this: any, options?: { mode?: string }): ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader {
   const arrivals: BodyArrivals | undefined = this?.[ARRIVALS];
-  if (arrivals === undefined || options?.mode !== undefined || this.locked) return ReadableStream.prototype.getReader.call(this, options as any);
-  return new (queueReader())(this, arrivals);
+  if (arrivals === undefined || options?.mode !== undefined) return ReadableStream.prototype.getReader.call(this, options as any);
+  return arrivals.reader(this);
 }
 
 function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
   const arrivals: BodyArrivals | undefined = this?.[ARRIVALS];
-  if (arrivals === undefined || this.locked) return (ReadableStream.prototype as any).values.call(this, options);
-  return new QueueIterator(new (queueReader())(this, arrivals), options?.preventCancel === true);
+  if (arrivals === undefined) return (ReadableStream.prototype as any).values.call(this, options);
+  return new QueueIterator(arrivals.reader(this), options?.preventCancel === true);
+}
+
+/** Give `stream` the readers of the queue as its own methods. */
+function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals): void {
+  Object.defineProperty(stream, ARRIVALS, { value: arrivals, configurable: true });
+  Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
+  Object.defineProperty(stream, Symbol.asyncIterator, { configurable: true, writable: true, value: timedIterator });
 }
 
 export class BodyArrivals implements Arrivals {
   lastDeliveredAt = 0;
   settledAt = 0;
-  readonly stream: ReadableStream<Uint8Array>;
+  /** The network's body stream, read by `source` (this observer's own reader of it). */
+  private readonly body: ReadableStream<Uint8Array>;
   private readonly source: ReadableStreamDefaultReader<Uint8Array>;
   private readonly calls: Call[];
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  /** The copy's stream and its controller, once a copy was made. */
+  private copy: ReadableStream<Uint8Array> | undefined = undefined;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  private rawCopy: Response | undefined = undefined;
   private pieces: (Uint8Array | undefined)[] = [];
   private times: number[] = [];
   private head = 0;
   private ended = false;
   private failed = false;
   private error: unknown = undefined;
-  /** The stream's reader was cancelled, or the stream closed or errored: nothing more is handed out. */
+  /** Cancelled, or closed or errored for its reader: nothing more is handed out. */
   private finished = false;
-  /** A read waiting for the next piece: from the fast reader (resolve/reject) or a pull of the stream. */
+  /** In place: a reader of the queue is out (it holds the body's lock, as the platform's would). */
+  private readerOut = false;
+  /** A read waiting for the next piece: from a queue reader (resolve/reject) or a pull of the copy. */
   private resolveRead: ((result: ReadResult) => void) | undefined = undefined;
   private rejectRead: ((error: unknown) => void) | undefined = undefined;
   private pulling: (() => void) | undefined = undefined;
+  /** In place: the queue reader's `closed`, made when first asked for. */
+  private closedPromise: Promise<undefined> | undefined = undefined;
+  private closedSettle: ((error?: unknown) => void) | undefined = undefined;
 
-  constructor(source: ReadableStream<Uint8Array>, calls: Call[]) {
+  constructor(body: ReadableStream<Uint8Array>, calls: Call[]) {
+    this.body = body;
     this.calls = calls;
-    this.source = source.getReader();
-    const stream = new ReadableStream<Uint8Array>(
+    this.source = ReadableStream.prototype.getReader.call(body) as ReadableStreamDefaultReader<Uint8Array>;
+    this.read();
+  }
+
+  /** The SDK reads the network's own body object: its default reader and async iterator read the queue. */
+  observeInPlace(): void {
+    readFrom(this.body, this);
+  }
+
+  /** An equal Response whose body is a new stream over the queue (read any way a body is). */
+  copyOf(response: Response): Response {
+    const timed = new Response(this.makeCopy(), { status: response.status, statusText: response.statusText, headers: response.headers });
+    // The fields a constructed Response cannot be given: the app and the SDK read the network's.
+    Object.defineProperty(timed, 'url', { value: response.url, configurable: true });
+    Object.defineProperty(timed, 'redirected', { value: response.redirected, configurable: true });
+    Object.defineProperty(timed, 'type', { value: response.type, configurable: true });
+    return timed;
+  }
+
+  /**
+   * The Response the app gets from `asResponse()`: a body observed in place (the SDK was to parse it)
+   * but taken raw after it arrived becomes a copy, readable every way; otherwise the one it had.
+   */
+  forRawUse(response: Response): Response {
+    if (this.copy !== undefined || response?.body !== this.body) return response;
+    return (this.rawCopy ??= this.copyOf(response));
+  }
+
+  private makeCopy(): ReadableStream<Uint8Array> {
+    const copy = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.controller = controller;
         },
         pull: () => this.pull(),
-        cancel: (reason) => {
-          this.finished = true;
-          this.pieces = [];
-          this.times = [];
-          this.head = 0;
-          // A read of the fast reader still waiting ends, as the platform's reads do on cancel.
-          this.wake();
-          return this.source.cancel(reason);
-        },
+        cancel: (reason) => this.cancel(reason),
       },
       { highWaterMark: 0 },
     );
-    // Own methods of this one stream: its default reader and its async iterator read the queue directly.
-    Object.defineProperty(stream, ARRIVALS, { value: this });
-    Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
-    Object.defineProperty(stream, Symbol.asyncIterator, { configurable: true, writable: true, value: timedIterator });
-    this.stream = stream;
-    this.read();
+    readFrom(copy, this);
+    this.copy = copy;
+    return copy;
   }
 
-  /** The fast reader's read: the next piece, the end, or the failure. */
+  /** A default reader of `stream` (the body in place, or the copy) whose `read()` takes from the queue. */
+  reader(stream: ReadableStream<Uint8Array>): ReadableStreamDefaultReader<Uint8Array> {
+    if (stream === this.copy) {
+      // A real reader of the copy: it holds the copy's lock; the platform throws if it is taken.
+      if (stream.locked) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+      return new (queueReader())(stream, this);
+    }
+    // In place the network's body is locked by this observer's reader: one queue reader at a time,
+    // and the platform's own error for a second one (the body is locked).
+    if (this.readerOut || stream !== this.body) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+    this.readerOut = true;
+    return new (inPlaceReader())(this);
+  }
+
+  /** A queue reader's read: the next piece, the end, or the failure. */
   take(): Promise<ReadResult> {
     const head = this.head;
     if (head < this.pieces.length) return Promise.resolve({ value: this.next(head), done: false });
@@ -96,6 +147,35 @@ export class BodyArrivals implements Arrivals {
       return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise(this.park);
+  }
+
+  /** In place: the queue reader let go of the body. */
+  released(): void {
+    this.readerOut = false;
+  }
+
+  /** In place: the queue reader's `closed`. */
+  closed(): Promise<undefined> {
+    if (this.closedPromise === undefined) {
+      this.closedPromise = new Promise<undefined>((resolve, reject) => {
+        this.closedSettle = (error?: unknown) => (error === undefined ? resolve(undefined) : reject(error));
+      });
+      // As the platform's: a rejected `closed` nobody awaits is not an unhandled rejection.
+      this.closedPromise.catch(() => {});
+      if (this.finished) this.closedSettle!(this.failed ? this.error : undefined);
+    }
+    return this.closedPromise;
+  }
+
+  /** The reader cancelled the body: the network's stream is cancelled, a waiting read ends. */
+  cancel(reason: unknown): Promise<void> {
+    this.finished = true;
+    this.pieces = [];
+    this.times = [];
+    this.head = 0;
+    this.closedSettle?.();
+    this.wake();
+    return this.source.cancel(reason);
   }
 
   private readonly park = (resolve: (result: ReadResult) => void, reject: (error: unknown) => void): void => {
@@ -123,11 +203,11 @@ export class BodyArrivals implements Arrivals {
     });
   }
 
-  /** The stream's own pull: enqueue the next piece, or close, or error; false when there is nothing yet. */
+  /** The copy's pull: enqueue the next piece, or close, or error; false when there is nothing yet. */
   private deliver(): boolean {
     const head = this.head;
     if (head < this.pieces.length) {
-      this.controller.enqueue(this.next(head));
+      this.controller!.enqueue(this.next(head));
       return true;
     }
     if (this.failed) {
@@ -141,23 +221,25 @@ export class BodyArrivals implements Arrivals {
     return false;
   }
 
-  /** Close the stream itself once its last piece is out (its reader's `closed` resolves). */
+  /** The last piece is out: the copy closes, the in-place reader's `closed` resolves. */
   private close(): void {
     if (this.finished) return;
     this.finished = true;
+    this.closedSettle?.();
     try {
-      this.controller.close();
+      this.controller?.close();
     } catch {
       // Cancelled meanwhile.
     }
   }
 
-  /** Error the stream itself (its reader's `closed` rejects). */
+  /** The failure reached the reader: the copy errors, the in-place reader's `closed` rejects. */
   private fail(): void {
     if (this.finished) return;
     this.finished = true;
+    this.closedSettle?.(this.error);
     try {
-      this.controller.error(this.error);
+      this.controller?.error(this.error);
     } catch {
       // Cancelled meanwhile.
     }
@@ -235,16 +317,18 @@ export class BodyArrivals implements Arrivals {
   }
 }
 
+type QueueReaderClass = new (stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals) => ReadableStreamDefaultReader<Uint8Array>;
+type InPlaceReaderClass = new (arrivals: BodyArrivals) => ReadableStreamDefaultReader<Uint8Array>;
+let QueueReader: QueueReaderClass | undefined;
+let InPlaceReader: InPlaceReaderClass | undefined;
+
 /**
- * A real default reader of the timed stream (it holds the lock; `closed`, `cancel()` and
+ * A real default reader of the copy (it holds the copy's lock; `closed`, `cancel()` and
  * `releaseLock()` are the platform's), whose `read()` takes pieces from the queue directly. Made on
  * first use: the platform's reader class is a global only where fetch is.
  */
-type QueueReader = ReadableStreamDefaultReader<Uint8Array>;
-let QueueReaderClass: (new (stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals) => QueueReader) | undefined;
-
-function queueReader(): new (stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals) => QueueReader {
-  return (QueueReaderClass ??= class QueueReader extends ReadableStreamDefaultReader<Uint8Array> {
+function queueReader(): QueueReaderClass {
+  return (QueueReader ??= class extends ReadableStreamDefaultReader<Uint8Array> {
     private readonly arrivals: BodyArrivals;
     private released = false;
 
@@ -265,13 +349,51 @@ function queueReader(): new (stream: ReadableStream<Uint8Array>, arrivals: BodyA
   });
 }
 
-/** What `for await (const piece of stream)` uses: the platform's async iterator, over the fast reader. */
+/**
+ * The reader of a body observed in place: an instance of the platform's `ReadableStreamDefaultReader`
+ * class (by its prototype) whose methods read the queue; the body's real lock is the observer's.
+ */
+function inPlaceReader(): InPlaceReaderClass {
+  if (InPlaceReader !== undefined) return InPlaceReader;
+  class Reader {
+    private readonly arrivals: BodyArrivals;
+    private released = false;
+
+    constructor(arrivals: BodyArrivals) {
+      this.arrivals = arrivals;
+    }
+
+    read(): Promise<ReadResult> {
+      if (this.released) return Promise.reject(new TypeError('Invalid state: The reader is not attached to a stream'));
+      return this.arrivals.take();
+    }
+
+    cancel(reason?: unknown): Promise<void> {
+      if (this.released) return Promise.reject(new TypeError('Invalid state: The reader is not attached to a stream'));
+      return this.arrivals.cancel(reason).then(() => undefined);
+    }
+
+    releaseLock(): void {
+      if (this.released) return;
+      this.released = true;
+      this.arrivals.released();
+    }
+
+    get closed(): Promise<undefined> {
+      return this.arrivals.closed();
+    }
+  }
+  Object.setPrototypeOf(Reader.prototype, ReadableStreamDefaultReader.prototype);
+  return (InPlaceReader = Reader as unknown as InPlaceReaderClass);
+}
+
+/** What `for await (const piece of stream)` uses: the platform's async iterator, over a queue reader. */
 class QueueIterator implements AsyncIterableIterator<Uint8Array> {
-  private readonly reader: QueueReader;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly preventCancel: boolean;
   private done = false;
 
-  constructor(reader: QueueReader, preventCancel: boolean) {
+  constructor(reader: ReadableStreamDefaultReader<Uint8Array>, preventCancel: boolean) {
     this.reader = reader;
     this.preventCancel = preventCancel;
   }
@@ -280,16 +402,6 @@ class QueueIterator implements AsyncIterableIterator<Uint8Array> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return this.reader.read().then(this.onRead, this.onError);
   }
-
-  private readonly onRead = (result: ReadResult): IteratorResult<Uint8Array> => {
-    if (result.done) this.finish();
-    return result as IteratorResult<Uint8Array>;
-  };
-
-  private readonly onError = (error: unknown): never => {
-    this.finish();
-    throw error;
-  };
 
   async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
     if (!this.done) {
@@ -304,6 +416,16 @@ class QueueIterator implements AsyncIterableIterator<Uint8Array> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+
+  private readonly onRead = (result: ReadResult): IteratorResult<Uint8Array> => {
+    if (result.done) this.finish();
+    return result as IteratorResult<Uint8Array>;
+  };
+
+  private readonly onError = (error: unknown): never => {
+    this.finish();
+    throw error;
+  };
 
   private finish(): void {
     if (this.done) return;

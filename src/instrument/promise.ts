@@ -176,8 +176,14 @@ function observedThenUnwrap(this: Observation, transform: (data: unknown, props:
 }
 
 function observedAsResponse(this: Observation, ...args: unknown[]): unknown {
-  if (this.promise.parsedPromise === undefined) this.each(takeRaw, undefined);
-  return this.asResponse.apply(this.promise, args);
+  const raw = this.promise.parsedPromise === undefined;
+  if (raw) this.each(takeRaw, undefined);
+  const out = this.asResponse.apply(this.promise, args) as Promise<Response>;
+  // A stream body observed in place for the SDK to parse, taken raw after it arrived: the app gets an
+  // equal Response it can read every way (the in-place body's own readers suit only the SDK's).
+  const arrivals = this.first.call.arrivals;
+  if (!raw || arrivals?.forRawUse === undefined) return out;
+  return out.then(arrivals.forRawUse.bind(arrivals));
 }
 
 function takeRaw(o: Observer): void {

@@ -11,14 +11,17 @@
  *   - for a successful non-streamed response the app already awaits (the SDK's promise is being
  *     parsed), nothing more: the SDK reads the body at once, as it arrives, and the call ends when the
  *     parse does (the usual `await client.chat.completions.create(...)`; no second stream, no copy);
- *   - for any other successful response with a body, reads the body as it arrives, timestamps each piece, and
- *     hands the SDK an equal Response whose body gives out the same bytes in the same pieces, on
- *     demand. When the SDK yields a chunk, the piece that completed it is the last one handed out, so
- *     its arrival time is the chunk's (SSE events in one network read share it).
+ *   - for any other successful response with a body, reads the body as it arrives, timestamps each
+ *     piece, and gives the pieces out unchanged, in order, on demand (body-arrivals.ts): a stream the
+ *     SDK parses from the network's own body object, any other body through an equal Response. When
+ *     the SDK yields a chunk, the piece that completed it is the last one handed out, so its arrival
+ *     time is the chunk's (SSE events in one network read share it).
  *
- * Nothing is buffered beyond what the network delivered; the body is read once. What changes: the SDK
- * reads a Response constructed here (same class, status, status text, headers, url, type, redirected,
- * same bytes), and a slow consumer no longer slows the network read (the response is held in memory
+ * Nothing is buffered beyond what the network delivered; the body is read once. What changes: a
+ * stream's body object has its own `getReader()` and async iterator (reading the same pieces), and is
+ * locked and used from its arrival (as the SDK's reading would make it); any other body reaches the
+ * SDK in a Response constructed here (same class, status, status text, headers, url, type, redirected,
+ * same bytes); and a slow consumer no longer slows the network read (the response is held in memory
  * instead of in the socket's buffers).
  */
 import type { Call } from '../call.js';
@@ -104,16 +107,28 @@ function observeResponse(response: any, calls: Call[], sentAt: number): any {
     // arrives: it is timed by the parse ending (the common case, and the cheap one: no second stream).
     if (readOnArrival(calls)) return response;
     const arrivals = new BodyArrivals(response.body, calls);
-    const timed = new Response(arrivals.stream, { status: response.status, statusText: response.statusText, headers: response.headers });
-    // The fields a constructed Response cannot be given: the app and the SDK read the network's.
-    Object.defineProperty(timed, 'url', { value: response.url, configurable: true });
-    Object.defineProperty(timed, 'redirected', { value: response.redirected, configurable: true });
-    Object.defineProperty(timed, 'type', { value: response.type, configurable: true });
     for (let i = 0; i < calls.length; i++) calls[i].arrivals = arrivals;
-    return timed;
+    // A stream the SDK is to parse is read from the network's own body object; any other body (one
+    // the SDK reads with json() later, or the app takes raw) through an equal copy.
+    if (parsedAsStream(calls) && isEventStream(response)) {
+      arrivals.observeInPlace();
+      return response;
+    }
+    return arrivals.copyOf(response);
   } catch {
     return response;
   }
+}
+
+function parsedAsStream(calls: Call[]): boolean {
+  for (let i = 0; i < calls.length; i++) if (!calls[i].record.streaming || calls[i].raw) return false;
+  return true;
+}
+
+/** A server-sent events body (what the SDKs parse a stream from, through the body's reader). */
+function isEventStream(response: Response): boolean {
+  const type = response.headers.get('content-type');
+  return type !== null && type.includes('text/event-stream');
 }
 
 function readOnArrival(calls: Call[]): boolean {

@@ -284,3 +284,63 @@ describe('a stream cut at the network, read late', () => {
     await monitor.shutdown();
   });
 });
+
+describe('a stream observed in place', () => {
+  async function spyClient(monitor: Monitor) {
+    const fetched: Response[] = [];
+    const fetchSpy = async (url: any, init: any) => {
+      const response = await fetch(url, init);
+      fetched.push(response);
+      return response;
+    };
+    return { fetched, client: monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0, fetch: fetchSpy as any })) };
+  }
+
+  it('the SDK parses the network\'s own Response (withResponse() hands out that very object), chunks timed at arrival', async () => {
+    const { monitor, rec } = setup();
+    const { fetched, client } = await spyClient(monitor);
+    openaiServer.enqueue({ chunks: chatChunks(PIECES), delayBeforeFirstChunkMs: 100, delayBetweenChunksMs: 20 });
+    const t0 = performance.now();
+    const { data: stream, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }).withResponse();
+    expect(response).toBe(fetched[0]);
+    const { readAt, items } = await readLate(stream, t0, 600);
+    expect(items.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(PIECES.join(''));
+    const [r] = await rec.waitFor(1);
+    expectTimedAtArrival(r, 100, 20, readAt);
+    await monitor.shutdown();
+  });
+
+  for (const how of ['text()', 'pipeTo()', 'getReader()'] as const) {
+    it(`taken raw with asResponse() after it arrived, its body reads the same bytes with ${how} as without the monitor`, async () => {
+      const { monitor, rec } = setup();
+      const { client } = await spyClient(monitor);
+      const plain = new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 });
+      const read = async (body: ReadableStream<Uint8Array>): Promise<string> => {
+        if (how === 'text()') return new Response(body).text();
+        const decoder = new TextDecoder();
+        let text = '';
+        if (how === 'pipeTo()') {
+          await body.pipeTo(new WritableStream({ write: (piece) => void (text += decoder.decode(piece, { stream: true })) }));
+          return text;
+        }
+        const reader = body.getReader();
+        for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true });
+        return text;
+      };
+      const texts: string[] = [];
+      for (const c of [plain, client]) {
+        openaiServer.enqueue({ chunks: chatChunks(PIECES, { created: 1 }) });
+        const pending = c.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+        // Arrived (the observer has read it) before the app asks for the raw Response.
+        await sleep(200);
+        const response = await pending.asResponse();
+        texts.push(how === 'text()' ? await response.text() : await read(response.body!));
+      }
+      expect(texts[1]).toBe(texts[0]);
+      expect(texts[0]).toContain('data: [DONE]');
+      const [r] = await rec.waitFor(1);
+      expect(r.notes).toContain('raw_response');
+      await monitor.shutdown();
+    });
+  }
+});
