@@ -18,9 +18,10 @@
  * its alert, the detector's baseline being the new level by then. See docs/detection.md.
  *
  * Per call it costs a few map lookups and, per signal the call has a value for, one detector update
- * (a few arithmetic operations and at most one log and one pow) and one drift ring update; the drift
- * comparison runs every `drift.every` observations, and the gauges are read only when Prometheus
- * scrapes. Memory is bounded by `maxGroups` label sets times the signals, each of fixed size.
+ * (for a numeric signal: the value's rank among its last 500, three binary searches side by side and
+ * one move of the values between the oldest's place and the new one's, and a few logs; no object
+ * per observation but the numbers V8 boxes) and one drift ring update; the drift comparison runs every `drift.every` observations,
+ * and the gauges are read only when Prometheus scrapes. Memory is bounded by `maxGroups` label sets times the signals, each of fixed size.
  */
 import type { CallRecord } from '../record.js';
 import type { ResourceSample } from '../resources/sample.js';
