@@ -52,6 +52,20 @@ export class PriceBook {
   /** The price of a model, or undefined when neither the app nor the table has one. */
   lookup(provider: string, model: string | undefined): Priced | undefined {
     if (model === undefined || model === '') return undefined;
+    // The last model looked up, again (most calls name the model the one before named).
+    if (model === this.lastModel && provider === this.lastProvider) return this.lastPriced;
+    const priced = this.lookupCached(provider, model);
+    this.lastProvider = provider;
+    this.lastModel = model;
+    this.lastPriced = priced;
+    return priced;
+  }
+
+  private lastProvider: string | undefined = undefined;
+  private lastModel: string | undefined = undefined;
+  private lastPriced: Priced | undefined = undefined;
+
+  private lookupCached(provider: string, model: string): Priced | undefined {
     let byModel = this.cache.get(provider);
     const cached = byModel?.get(model);
     if (cached !== undefined) return cached ?? undefined;

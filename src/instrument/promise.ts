@@ -117,7 +117,8 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
     return;
   }
   const o = new Observation(p, observer);
-  Object.defineProperty(p, OBSERVED, { value: o });
+  // A plain store (a symbol key: no enumeration, JSON or spread of a promise shows it), not a defineProperty.
+  p[OBSERVED] = o;
   p.parseResponse = observedParseResponse.bind(o);
   // `then`, `catch`, `finally` and `withResponse()` parse through `parse()`: the app awaits the call,
   // so the SDK will read its body the moment it arrives (the transport then needs no copy of it).

@@ -69,7 +69,8 @@ export class Enricher {
    * through `publish`, which calls `hold` again and is let through).
    */
   hold(call: Call): boolean {
-    if (this.releasing.delete(call)) return false;
+    // A held call on its way back through the stages (no Set lookup while none is: most calls never are).
+    if (this.releasing.size > 0 && this.releasing.delete(call)) return false;
     const record = call.record;
     if (record.context !== undefined) this.hashContext(record);
     const segment = this.options.segment;
