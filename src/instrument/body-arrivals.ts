@@ -37,11 +37,27 @@ function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncI
   return new QueueIterator(arrivals.reader(this), options?.preventCancel === true);
 }
 
-/** Give `stream` the readers of the queue as its own methods. */
+/**
+ * The methods a timed body stream reads the queue with, on a prototype between the stream and the
+ * platform's (made once): each body then takes one prototype change and one symbol-keyed store, where
+ * three own properties defined on every body cost several times as much; no own property shows.
+ */
+let timedPrototype: object | undefined;
+
+/** Give `stream` the readers of the queue. */
 function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals): void {
-  Object.defineProperty(stream, ARRIVALS, { value: arrivals, configurable: true });
-  Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
-  Object.defineProperty(stream, Symbol.asyncIterator, { configurable: true, writable: true, value: timedIterator });
+  (stream as any)[ARRIVALS] = arrivals;
+  if (Object.getPrototypeOf(stream) !== ReadableStream.prototype) {
+    // A subclass or another realm's stream: own methods, leaving its prototype alone.
+    Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
+    Object.defineProperty(stream, Symbol.asyncIterator, { configurable: true, writable: true, value: timedIterator });
+    return;
+  }
+  timedPrototype ??= Object.create(ReadableStream.prototype, {
+    getReader: { configurable: true, writable: true, value: timedGetReader },
+    [Symbol.asyncIterator]: { configurable: true, writable: true, value: timedIterator },
+  });
+  Object.setPrototypeOf(stream, timedPrototype!);
 }
 
 export class BodyArrivals implements Arrivals {

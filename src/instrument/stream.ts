@@ -172,7 +172,8 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
       call.end('completed');
       return stream;
     }
-    if (tappedFor === undefined) Object.defineProperty(s, TAPPED, { value: [call] });
+    // A plain store under a symbol key (no enumeration, JSON or spread shows it), not a defineProperty.
+    if (tappedFor === undefined) s[TAPPED] = [call];
     else tappedFor.push(call);
     // Aborted before anyone read it (`stream.controller.abort()`, the request's AbortSignal): no reader
     // will ever see the end, so the abort ends the record.

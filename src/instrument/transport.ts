@@ -18,7 +18,8 @@
  *     time is the chunk's (SSE events in one network read share it).
  *
  * Nothing is buffered beyond what the network delivered; the body is read once. What changes: a
- * stream's body object has its own `getReader()` and async iterator (reading the same pieces), and is
+ * stream's body object gets a `getReader()` and async iterator reading the same pieces (through a
+ * prototype between it and the platform's `ReadableStream.prototype`), and is
  * locked and used from its arrival (as the SDK's reading would make it); any other body reaches the
  * SDK in a Response constructed here (same class, status, status text, headers, url, type, redirected,
  * same bytes); and a slow consumer no longer slows the network read (the response is held in memory
