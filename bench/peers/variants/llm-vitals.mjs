@@ -2,4 +2,4 @@
 import { setupMonitor } from './llm-vitals-common.mjs';
 
 export const openaiMajors = [7, 6];
-export const setup = (env) => setupMonitor(env, {});
+export const setup = (env) => setupMonitor(env, process.env.LV_OPTIONS ? JSON.parse(process.env.LV_OPTIONS) : {});
