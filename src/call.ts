@@ -74,16 +74,6 @@ export class Call {
   reading = false;
   /** The app took the raw Response (`asResponse()`): it reads the body, the monitor never parses it. */
   raw = false;
-  /**
-   * The app awaits the SDK's promise for this call (`then`, `withResponse()`: the SDK's `parse()` ran),
-   * so the SDK reads the body the moment the response arrives.
-   */
-  awaited = false;
-  /**
-   * The response's body was handed to the SDK unobserved because the SDK was already reading it (see
-   * `bodyReadOnArrival`): it ends when the SDK has it, which is when it arrived; the app waited 0.
-   */
-  readOnArrival = false;
   private readonly sink: CallSink;
   private streamSignal: AbortSignal | undefined = undefined;
   private watchingAbort = false;
@@ -111,14 +101,6 @@ export class Call {
     const arrivals = this.arrivals;
     if (arrivals !== undefined && arrivals.lastDeliveredAt > 0) return arrivals.lastDeliveredAt;
     return performance.now();
-  }
-
-  /**
-   * The app already awaits this non-streamed call, so the SDK reads its body as the network delivers
-   * it: timing the body's arrival needs no observer of its own (the parse ends when the last byte is in).
-   */
-  bodyReadOnArrival(): boolean {
-    return this.awaited && !this.record.streaming && !this.raw;
   }
 
   /**
@@ -199,7 +181,7 @@ export class Call {
       const lastPiece = settled > 0 && outcome === 'completed' ? settled : arrivals.lastDeliveredAt;
       if (settled > 0 && settled <= now && outcome !== 'cancelled') endedAt = settled;
       if (lastPiece > 0 && lastPiece <= now) record.consumerWait = now - lastPiece;
-    } else if (this.readOnArrival) record.consumerWait = 0;
+    }
     record.duration = endedAt - this.startedAt;
     if (record.chunks > 1) record.timePerOutputChunk = (this.lastChunkAt - this.firstChunkAt) / (record.chunks - 1);
     if (error === undefined && outcome === 'completed' && this.failure !== undefined) {

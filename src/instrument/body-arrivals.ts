@@ -4,14 +4,15 @@
  *
  * The observer reads the network's body stream itself (eagerly, into a queue) and the SDK reads the
  * queue, in one of two ways:
- *   - In place (a stream the SDK parses as SSE): the SDK gets the network's own Response and body
- *     object, whose `getReader()` and async iterator (what openai-node and @anthropic-ai/sdk read a
- *     stream with) are own methods handing out a reader of the queue. Nothing else is made: no second
- *     stream or Response (in Node 20 a `ReadableStream` costs about 75k instructions to make and a
- *     `Response` around it 166k, measured; more than the rest of a call).
- *   - A copy (a body read any other way: a non-streamed body awaited late, which the SDK reads with
- *     `response.json()`; a Response the app takes raw with `asResponse()`): an equal Response whose body
- *     is a new stream over the queue, readable every way a body is (`text()`, `pipeTo()`, `tee()`, BYOB).
+ *   - In place (what the SDK parses): the SDK gets the network's own Response; its `json()` and
+ *     `text()` (a non-streamed answer) and its body's `getReader()` and async iterator (a stream: what
+ *     openai-node and @anthropic-ai/sdk read one with) read the queue, through prototypes between them
+ *     and the platform's. Nothing else is made: no second stream or Response (in Node 20 a
+ *     `ReadableStream` costs about 75k instructions to make and a `Response` around it 166k,
+ *     measured; more than the rest of a call). The Response's other readers (`arrayBuffer()`,
+ *     `blob()`, `formData()`, `clone()`) go to a copy, made when first used.
+ *   - A copy (a Response the app takes raw with `asResponse()`): an equal Response whose body is a new
+ *     stream over the queue, readable every way a body is (`text()`, `pipeTo()`, `tee()`, BYOB).
  * Either way the piece last handed out is known, and with it the arrival time of the chunk the SDK
  * yields next.
  *
@@ -21,6 +22,9 @@
 import type { Arrivals, Call } from '../call.js';
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+/** UTF-8, a leading BOM dropped: as the platform's `text()` and `json()` decode a body. */
+const decoder = new TextDecoder();
 
 /** A body stream's arrivals, for its own `getReader` and async iterator (module functions, not closures per body). */
 const ARRIVALS = Symbol('llm-vitals.arrivals');
@@ -43,6 +47,69 @@ function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncI
  * three own properties defined on every body cost several times as much; no own property shows.
  */
 let timedPrototype: object | undefined;
+
+/**
+ * The methods a timed Response's body is read with (what the SDKs call for a non-streamed answer:
+ * `json()`, `text()`), reading the queue; the others (`arrayBuffer()`, `blob()`, `formData()`,
+ * `clone()`) go to an equal copy made on first use. On a prototype between the Response and the
+ * platform's, made once.
+ */
+let timedResponsePrototype: object | undefined;
+const FORWARD = Symbol('llm-vitals.forward');
+
+function arrivalsOf(response: any): BodyArrivals | undefined {
+  return response?.[ARRIVALS];
+}
+
+/** The equal copy a timed Response's other methods read from (made once). */
+function forwarded(response: any): Response {
+  return (response[FORWARD] ??= arrivalsOf(response)!.copyOf(response));
+}
+
+function responsePrototype(): object {
+  if (timedResponsePrototype !== undefined) return timedResponsePrototype;
+  const platform = Response.prototype as any;
+  const viaCopy = (name: string) =>
+    function (this: any, ...args: unknown[]) {
+      if (arrivalsOf(this) === undefined) return platform[name].apply(this, args);
+      const copy: any = forwarded(this);
+      return copy[name](...args);
+    };
+  const methods: PropertyDescriptorMap = {
+    json: {
+      configurable: true,
+      writable: true,
+      value: function (this: any) {
+        const arrivals = arrivalsOf(this);
+        if (arrivals === undefined) return platform.json.call(this);
+        if (this[FORWARD] !== undefined) return this[FORWARD].json();
+        return arrivals.text().then(JSON.parse);
+      },
+    },
+    text: {
+      configurable: true,
+      writable: true,
+      value: function (this: any) {
+        const arrivals = arrivalsOf(this);
+        if (arrivals === undefined) return platform.text.call(this);
+        if (this[FORWARD] !== undefined) return this[FORWARD].text();
+        return arrivals.text();
+      },
+    },
+    bodyUsed: {
+      configurable: true,
+      get(this: any) {
+        const arrivals = arrivalsOf(this);
+        if (arrivals === undefined) return Reflect.get(platform, 'bodyUsed', this);
+        return this[FORWARD] !== undefined ? this[FORWARD].bodyUsed : arrivals.used;
+      },
+    },
+  };
+  for (const name of ['arrayBuffer', 'blob', 'formData', 'bytes', 'clone']) {
+    if (typeof platform[name] === 'function') methods[name] = { configurable: true, writable: true, value: viaCopy(name) };
+  }
+  return (timedResponsePrototype = Object.create(platform, methods));
+}
 
 /** Give `stream` the readers of the queue. */
 function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals): void {
@@ -96,9 +163,37 @@ export class BodyArrivals implements Arrivals {
     this.read();
   }
 
-  /** The SDK reads the network's own body object: its default reader and async iterator read the queue. */
-  observeInPlace(): void {
+  /** The body was read (text(), json(), a reader): as the platform's `bodyUsed`. */
+  used = false;
+
+  /**
+   * The SDK reads the network's own Response: its `json()` and `text()`, and its body's default reader
+   * and async iterator, read the queue.
+   */
+  observeInPlace(response: Response): void {
     readFrom(this.body, this);
+    (response as any)[ARRIVALS] = this;
+    if (Object.getPrototypeOf(response) === Response.prototype) Object.setPrototypeOf(response, responsePrototype());
+  }
+
+  /** The whole body as text, once it has all arrived (a non-streamed answer: a piece or a few). */
+  async text(): Promise<string> {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let r = await this.take(); !r.done; r = await this.take()) {
+      parts.push(r.value);
+      length += r.value.byteLength;
+    }
+    if (parts.length === 1) return decoder.decode(parts[0]);
+    const whole = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      whole.set(part, at);
+      at += part.byteLength;
+    }
+    return decoder.decode(whole);
   }
 
   /** An equal Response whose body is a new stream over the queue (read any way a body is). */
@@ -147,6 +242,7 @@ export class BodyArrivals implements Arrivals {
     // and the platform's own error for a second one (the body is locked).
     if (this.readerOut || stream !== this.body) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
     this.readerOut = true;
+    this.used = true;
     return new (inPlaceReader())(this);
   }
 

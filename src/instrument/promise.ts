@@ -12,8 +12,7 @@
  *   - wraps this instance's `_thenUnwrap`, because openai v7 derives promises that parse through a
  *     closure instead of `parseResponse`;
  *   - notices `asResponse()` (raw body: the record ends when the body has arrived, or at its headers
- *     when the transport was not observed; its usage is unknown, never estimated);
- *   - notices `parse()` (the app awaits it: the SDK will read the body as it arrives).
+ *     when the transport was not observed; its usage is unknown, never estimated).
  * The app gets the very same object back: same class, same methods, same values. The hooks are this
  * module's functions bound to one small object kept on the promise, never closures made per call: a
  * closure holding the call's scope (the promise, its request and response) that something long-lived
@@ -78,7 +77,6 @@ class Observation {
   more: Observer[] | undefined = undefined;
   readonly promise: any;
   readonly parseResponse: (...args: unknown[]) => unknown;
-  readonly parse: (() => unknown) | undefined;
   readonly thenUnwrap: ((transform: (data: unknown, props: unknown) => unknown) => unknown) | undefined;
   readonly asResponse: (...args: unknown[]) => unknown;
 
@@ -86,7 +84,6 @@ class Observation {
     this.promise = p;
     this.first = first;
     this.parseResponse = p.parseResponse;
-    this.parse = typeof p.parse === 'function' ? p.parse : undefined;
     this.thenUnwrap = typeof p._thenUnwrap === 'function' ? p._thenUnwrap : undefined;
     this.asResponse = p.asResponse;
   }
@@ -120,23 +117,11 @@ function observeAPIPromise(p: any, call: Call, reader: ResponseReader, fault: Fa
   // A plain store (a symbol key: no enumeration, JSON or spread of a promise shows it), not a defineProperty.
   p[OBSERVED] = o;
   p.parseResponse = observedParseResponse.bind(o);
-  // `then`, `catch`, `finally` and `withResponse()` parse through `parse()`: the app awaits the call,
-  // so the SDK will read its body the moment it arrives (the transport then needs no copy of it).
-  if (o.parse !== undefined) p.parse = observedParse.bind(o);
   // Derived promises (`_thenUnwrap`: `responses.stream()`, `.parse()` helpers) may parse through a
   // closure rather than this instance's `parseResponse` (openai v7): see the data on its way to them.
   if (o.thenUnwrap !== undefined) p._thenUnwrap = observedThenUnwrap.bind(o);
   p.asResponse = observedAsResponse.bind(o);
   p.responsePromise.then(responded.bind(o), requestFailed.bind(o));
-}
-
-function observedParse(this: Observation): unknown {
-  this.each(markAwaited, undefined);
-  return this.parse!.call(this.promise);
-}
-
-function markAwaited(o: Observer): void {
-  o.call.awaited = true;
 }
 
 function observedParseResponse(this: Observation, ...args: unknown[]): unknown {

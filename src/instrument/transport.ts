@@ -8,22 +8,22 @@
  * its calls to it under a symbol key in `fetchOptions` (a request without the key, from an unwrapped
  * use of the same client, goes straight through). For each request the SDK sends, the observer:
  *   - records an attempt (the SDK's own retries are attempts of one call): status or error, time;
- *   - for a successful non-streamed response the app already awaits (the SDK's promise is being
- *     parsed), nothing more: the SDK reads the body at once, as it arrives, and the call ends when the
- *     parse does (the usual `await client.chat.completions.create(...)`; no second stream, no copy);
- *   - for any other successful response with a body, reads the body as it arrives, timestamps each
- *     piece, and gives the pieces out unchanged, in order, on demand (body-arrivals.ts): a stream the
- *     SDK parses from the network's own body object, any other body through an equal Response. When
- *     the SDK yields a chunk, the piece that completed it is the last one handed out, so its arrival
- *     time is the chunk's (SSE events in one network read share it).
+ *   - for a successful response with a body, reads the body as it arrives and timestamps each piece
+ *     (body-arrivals.ts); the SDK reads the same pieces, unchanged and in order, from the network's own
+ *     Response (a stream through its body's `getReader()` and async iterator, an answer through the
+ *     Response's `json()` and `text()`), or, for a Response the app takes raw, through an equal copy
+ *     readable every way. When the SDK yields a chunk, the piece that completed it is the last one
+ *     handed out, so its arrival time is the chunk's (SSE events in one network read share it); an
+ *     answer ends when its last byte arrived, however late the SDK or the app got to it.
  *
- * Nothing is buffered beyond what the network delivered; the body is read once. What changes: a
- * stream's body object gets a `getReader()` and async iterator reading the same pieces (through a
- * prototype between it and the platform's `ReadableStream.prototype`), and is
- * locked and used from its arrival (as the SDK's reading would make it); any other body reaches the
- * SDK in a Response constructed here (same class, status, status text, headers, url, type, redirected,
- * same bytes); and a slow consumer no longer slows the network read (the response is held in memory
- * instead of in the socket's buffers).
+ * Nothing is buffered beyond what the network delivered; the body is read once, at once (reading it
+ * only when the SDK parses it would time the SDK's and the app's delays too: openai 7 parses a few
+ * event-loop turns after the headers, 60 to 130 ms late on a loaded machine, measured). What changes:
+ * the network's Response and its body get methods that read the same bytes (through prototypes
+ * between them and the platform's, so `instanceof` holds and no own property shows), and are locked
+ * and used from their arrival (as the SDK's reading would make them); a raw Response is a copy (same
+ * class, status, status text, headers, url, type, redirected, same bytes); and a slow consumer no
+ * longer slows the network read (the response is held in memory instead of in the socket's buffers).
  */
 import type { Call } from '../call.js';
 import { BodyArrivals } from './body-arrivals.js';
@@ -104,36 +104,20 @@ function observeResponse(response: any, calls: Call[], sentAt: number): any {
     attempt(calls, sentAt, status, undefined);
     // Only the body of a successful response is timed (an error body is read by the SDK for its error).
     if (response?.ok !== true || !(response instanceof Response) || response.body === null) return response;
-    // The app already awaits every call on this request, so the SDK reads the body right away, as it
-    // arrives: it is timed by the parse ending (the common case, and the cheap one: no second stream).
-    if (readOnArrival(calls)) return response;
     const arrivals = new BodyArrivals(response.body, calls);
     for (let i = 0; i < calls.length; i++) calls[i].arrivals = arrivals;
-    // A stream the SDK is to parse is read from the network's own body object; any other body (one
-    // the SDK reads with json() later, or the app takes raw) through an equal copy.
-    if (parsedAsStream(calls) && isEventStream(response)) {
-      arrivals.observeInPlace();
-      return response;
-    }
-    return arrivals.copyOf(response);
+    // A body the app takes raw goes to it in an equal copy, readable every way; any other is read by
+    // the SDK from the network's own Response: a stream through its body's readers, an answer through
+    // the Response's `json()` / `text()`.
+    if (anyRaw(calls)) return arrivals.copyOf(response);
+    arrivals.observeInPlace(response);
+    return response;
   } catch {
     return response;
   }
 }
 
-function parsedAsStream(calls: Call[]): boolean {
-  for (let i = 0; i < calls.length; i++) if (!calls[i].record.streaming || calls[i].raw) return false;
-  return true;
-}
-
-/** A server-sent events body (what the SDKs parse a stream from, through the body's reader). */
-function isEventStream(response: Response): boolean {
-  const type = response.headers.get('content-type');
-  return type !== null && type.includes('text/event-stream');
-}
-
-function readOnArrival(calls: Call[]): boolean {
-  for (let i = 0; i < calls.length; i++) if (!calls[i].bodyReadOnArrival()) return false;
-  for (let i = 0; i < calls.length; i++) calls[i].readOnArrival = true;
-  return true;
+function anyRaw(calls: Call[]): boolean {
+  for (let i = 0; i < calls.length; i++) if (calls[i].raw) return true;
+  return false;
 }
