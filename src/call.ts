@@ -106,7 +106,7 @@ export class Call {
   /**
    * A stream's own AbortSignal: an abort before anyone read the stream ends the call (no reader will
    * ever meet the end). While the body is still arriving at the transport observer, an abort fails
-   * that read and ends the call there; so the listener (the platform's EventTarget costs about 46k
+   * that read and ends the call there; so the listener (the platform's EventTarget costs about 31k
    * instructions, measured) is added only once that can no longer happen: when the body has arrived
    * with nobody reading it, or at once when the transport is not observed.
    */
