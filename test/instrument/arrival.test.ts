@@ -204,14 +204,24 @@ describe('non-streamed answers read in place: the SDK gets the network\'s own Re
     return { url: `http://127.0.0.1:${port}/v1`, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  it('awaited at once: the call lasts until the last byte arrived, not through the app\'s own work after it; the SDK gets the network\'s own Response', async () => {
+  /** A monitored client of that server, whose fetch keeps the Responses the network gave. */
+  async function slowAnswer(gapMs: number) {
     const body = JSON.stringify(chatCompletion());
-    const server = await slowBodyServer(body, 250);
+    const server = await slowBodyServer(body, gapMs);
     const monitor = createMonitor({ resources: false, detect: false });
     const rec = recorder(monitor);
-    let fetched: Response | undefined;
-    const fetchSpy = async (url: any, init: any) => (fetched = await fetch(url, init));
+    const fetched: Response[] = [];
+    const fetchSpy = async (url: any, init: any) => {
+      const response = await fetch(url, init);
+      fetched.push(response);
+      return response;
+    };
     const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0, fetch: fetchSpy as any }));
+    return { body, server, monitor, rec, openai, fetched };
+  }
+
+  it('awaited at once: the call lasts until the last byte arrived, not through the app\'s own work after it; the SDK gets the network\'s own Response', async () => {
+    const { body, server, monitor, rec, openai, fetched } = await slowAnswer(250);
     const t0 = performance.now();
     const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
     const arrivedAt = performance.now() - t0;
@@ -220,7 +230,7 @@ describe('non-streamed answers read in place: the SDK gets the network\'s own Re
     while (performance.now() < busyUntil);
     expect(data).toEqual(JSON.parse(body));
     // Not observed through a copy: the SDK read the very Response the network's fetch returned.
-    expect(response).toBe(fetched);
+    expect(response).toBe(fetched[0]);
     const [r] = await rec.waitFor(1);
     expect(r.outcome).toBe('completed');
     expect(r.duration).toBeGreaterThanOrEqual(245);
@@ -233,13 +243,7 @@ describe('non-streamed answers read in place: the SDK gets the network\'s own Re
   });
 
   it('awaited after the body arrived: timed at its arrival, the app\'s lateness its own wait; still the network\'s own Response', async () => {
-    const body = JSON.stringify(chatCompletion());
-    const server = await slowBodyServer(body, 100);
-    const monitor = createMonitor({ resources: false, detect: false });
-    const rec = recorder(monitor);
-    let fetched: Response | undefined;
-    const fetchSpy = async (url: any, init: any) => (fetched = await fetch(url, init));
-    const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 0, fetch: fetchSpy as any }));
+    const { body, server, monitor, rec, openai, fetched } = await slowAnswer(100);
     const t0 = performance.now();
     const pending = openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
     await sleep(400);
@@ -247,7 +251,7 @@ describe('non-streamed answers read in place: the SDK gets the network\'s own Re
     const { data, response } = await pending.withResponse();
     expect(data).toEqual(JSON.parse(body));
     // Read in place: the network's own Response, its json() reading what the observer timed.
-    expect(response).toBe(fetched);
+    expect(response).toBe(fetched[0]);
     expect(response.headers.get('x-request-id')).toBe('req_slow');
     const [r] = await rec.waitFor(1);
     expect(r.duration).toBeGreaterThanOrEqual(95);
