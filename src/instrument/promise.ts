@@ -165,8 +165,8 @@ function observedAsResponse(this: Observation, ...args: unknown[]): unknown {
   const raw = this.promise.parsedPromise === undefined;
   if (raw) this.each(takeRaw, undefined);
   const out = this.asResponse.apply(this.promise, args) as Promise<Response>;
-  // A stream body observed in place for the SDK to parse, taken raw after it arrived: the app gets an
-  // equal Response it can read every way (the in-place body's own readers suit only the SDK's).
+  // A body observed in place for the SDK to parse, taken raw after it arrived: the app gets an equal
+  // Response it can read every way (the in-place readers serve the SDK's ways of reading).
   const arrivals = this.first.call.arrivals;
   if (!raw || arrivals?.forRawUse === undefined) return out;
   return out.then(arrivals.forRawUse.bind(arrivals));
