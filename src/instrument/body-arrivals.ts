@@ -75,27 +75,21 @@ function responsePrototype(): object {
       const copy: any = forwarded(this);
       return copy[name](...args);
     };
+  // json() and text(): from the queue (a copy's own, once one was made for another reader).
+  const fromQueue = (name: 'json' | 'text', parse?: (text: string) => unknown): PropertyDescriptor => ({
+    configurable: true,
+    writable: true,
+    value: function (this: any) {
+      const arrivals = arrivalsOf(this);
+      if (arrivals === undefined) return platform[name].call(this);
+      if (this[FORWARD] !== undefined) return this[FORWARD][name]();
+      const text = arrivals.text();
+      return parse === undefined ? text : text.then(parse);
+    },
+  });
   const methods: PropertyDescriptorMap = {
-    json: {
-      configurable: true,
-      writable: true,
-      value: function (this: any) {
-        const arrivals = arrivalsOf(this);
-        if (arrivals === undefined) return platform.json.call(this);
-        if (this[FORWARD] !== undefined) return this[FORWARD].json();
-        return arrivals.text().then(JSON.parse);
-      },
-    },
-    text: {
-      configurable: true,
-      writable: true,
-      value: function (this: any) {
-        const arrivals = arrivalsOf(this);
-        if (arrivals === undefined) return platform.text.call(this);
-        if (this[FORWARD] !== undefined) return this[FORWARD].text();
-        return arrivals.text();
-      },
-    },
+    json: fromQueue('json', JSON.parse),
+    text: fromQueue('text'),
     bodyUsed: {
       configurable: true,
       get(this: any) {
