@@ -55,14 +55,15 @@ function createMetrics(registry: Registry) {
   };
 }
 
-/** One provider / model / route: its totals and its cached metric children. */
+/** One provider / model / route: its totals and its metric children, each made once and cached by what it is for. */
 class Group {
   readonly stats: GroupStats;
   private readonly labels: Record<string, string> = {};
-  private readonly children = new Map<string, Inc | Obs>();
   private readonly costs = new Map<string, Inc | undefined>();
   private readonly scores = new Map<string, Obs | undefined>();
   private readonly evaluations = new Map<string, Map<string, Inc | undefined>>();
+  private unknownSeries: Inc | undefined = undefined;
+  private unknownMade = false;
   /** What the feedback memory holds for a call of this group without a segment (shared, not per call). */
   readonly unsegmented: Remembered;
 
@@ -80,30 +81,34 @@ class Group {
     if (route !== '') this.labels[LABEL.httpRoute] = route;
   }
 
-  private child<T extends Inc | Obs>(key: string, make: (m: ReturnType<typeof createMetrics>) => T): T | undefined {
-    if (this.metrics === undefined) return undefined;
-    let c = this.children.get(key);
-    if (c === undefined) this.children.set(key, (c = make(this.metrics)));
-    return c as T;
+  /** A metric child of this group's labels; undefined without Prometheus. Each is made once, cached by the caller. */
+  private child<T extends Inc | Obs>(make: (m: ReturnType<typeof createMetrics>) => T): T | undefined {
+    return this.metrics === undefined ? undefined : make(this.metrics);
   }
 
   cost(source: string): Inc | undefined {
-    // Per call: looked up by the source alone, no key string built.
-    if (this.costs.has(source)) return this.costs.get(source);
-    const series = this.child(`cost\u0000${source}`, (m) => m.costUsd.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
-    this.costs.set(source, series);
+    // Per call: looked up by the source alone, no key string or closure made.
+    let series = this.costs.get(source);
+    if (series === undefined && !this.costs.has(source)) {
+      series = this.child((m) => m.costUsd.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+      this.costs.set(source, series);
+    }
     return series;
   }
 
   unknownCost(): Inc | undefined {
-    return this.child('unknown', (m) => m.unknownCost.series(this.labels));
+    if (!this.unknownMade) {
+      this.unknownSeries = this.child((m) => m.unknownCost.series(this.labels));
+      this.unknownMade = true;
+    }
+    return this.unknownSeries;
   }
 
   score(source: QualitySource): Obs | undefined {
     // Per call: looked up by the source alone, no key string or closure made.
     let series = this.scores.get(source);
     if (series === undefined && !this.scores.has(source)) {
-      series = this.child(`score\u0000${source}`, (m) => m.qualityScore.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
+      series = this.child((m) => m.qualityScore.series({ ...this.labels, [QUALITY_LABEL.source]: source }));
       this.scores.set(source, series);
     }
     return series;
@@ -115,7 +120,7 @@ class Group {
     if (byResult === undefined) this.evaluations.set(evaluator, (byResult = new Map()));
     let series = byResult.get(result);
     if (series === undefined && !byResult.has(result)) {
-      series = this.child(`eval\u0000${evaluator}\u0000${result}`, (m) =>
+      series = this.child((m) =>
         m.evaluations.series({ ...this.labels, [QUALITY_LABEL.evaluator]: evaluator, [QUALITY_LABEL.result]: result }),
       );
       byResult.set(result, series);
