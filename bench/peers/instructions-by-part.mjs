@@ -3,7 +3,7 @@
  * Maglev, TurboFan, deoptimization: the JIT's one-off work), the garbage collector, and the rest (the
  * compiled JavaScript, builtins, the runtime, libuv: what every call keeps costing).
  *
- *   node bench/peers/instructions-by-part.mjs N1 N2 [N3 ...] -- COMMAND...     every {N} in COMMAND replaced
+ *   node bench/peers/instructions-by-part.mjs N1 N2 [N3 ...] [--functions FILE] -- COMMAND...     every {N} in COMMAND replaced
  *
  * Runs COMMAND under valgrind exactly as ../shared/tools/instructions-per-op does (cachegrind, no cache
  * simulation; the total is the same figure), once per N, keeping cachegrind's per-function counts, and
@@ -15,15 +15,19 @@
  * (the distribution's binaries do).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const sep = process.argv.indexOf('--');
-const ns = process.argv.slice(2, sep).map(Number);
+// --functions FILE: also write, for the last pair of Ns, each function's instructions per op (JSON), to
+// compare two variants function by function (a knock-out, or where an added figure comes from).
+const fnAt = process.argv.indexOf('--functions');
+const functionsFile = fnAt > 0 && fnAt < sep ? process.argv[fnAt + 1] : undefined;
+const ns = process.argv.slice(2, sep).filter((_, i) => fnAt < 0 || (i !== fnAt - 2 && i !== fnAt - 1)).map(Number);
 const command = process.argv.slice(sep + 1);
 if (sep < 0 || ns.length < 2 || ns.some((n) => !Number.isInteger(n)) || command.length === 0) {
-  console.error('usage: node bench/peers/instructions-by-part.mjs N1 N2 [N3 ...] -- COMMAND... ({N} in COMMAND)');
+  console.error('usage: node bench/peers/instructions-by-part.mjs N1 N2 [N3 ...] [--functions FILE] -- COMMAND... ({N} in COMMAND)');
   process.exit(2);
 }
 
@@ -48,16 +52,18 @@ function count(n) {
     const pid = /^==(\d+)== Command:/m.exec(res.stderr)?.[1];
     if (!pid) throw new Error(`no process in valgrind's output:\n${res.stderr.slice(0, 2000)}`);
     const out = join(dir, `cachegrind.out.${pid}`);
-    const parts = { all: 0, jit: 0, gc: 0 };
+    const parts = { all: 0, jit: 0, gc: 0, functions: new Map() };
     let fnPart = null;
+    let name = '';
     for (const line of readFileSync(out, 'utf8').split('\n')) {
       if (line.startsWith('fn=')) {
-        const name = line.slice(3);
+        name = line.slice(3);
         fnPart = jit.test(name) ? 'jit' : gc.test(name) ? 'gc' : null;
       } else if (line.length > 0 && line.charCodeAt(0) >= 48 && line.charCodeAt(0) <= 57) {
         const ir = Number(line.slice(line.indexOf(' ') + 1));
         parts.all += ir;
         if (fnPart) parts[fnPart] += ir;
+        if (functionsFile) parts.functions.set(name, (parts.functions.get(name) ?? 0) + ir);
       }
     }
     const summary = new RegExp(`^==${pid}== I\\s+refs:\\s+([\\d,]+)`, 'm').exec(res.stderr);
@@ -76,6 +82,16 @@ for (const n of ns) {
   const parts = count(n);
   counts.push(parts);
   console.log(`I(${n}) = ${parts.all} (compilers ${parts.jit}, GC ${parts.gc}) [${Math.round((Date.now() - started) / 1000)} s]`);
+}
+if (functionsFile) {
+  const [a, b] = counts.slice(-2);
+  const d = ns.at(-1) - ns.at(-2);
+  const per = {};
+  for (const name of new Set([...a.functions.keys(), ...b.functions.keys()])) {
+    const x = Math.round(((b.functions.get(name) ?? 0) - (a.functions.get(name) ?? 0)) / d);
+    if (x !== 0) per[name] = x;
+  }
+  writeFileSync(functionsFile, JSON.stringify(per, null, 0));
 }
 for (let i = 1; i < ns.length; i++) {
   const d = ns[i] - ns[i - 1];
