@@ -11,6 +11,7 @@ import {
   type MetricLabels,
   type Outcome,
 } from './record.js';
+import { monotonic } from './lib/clock.js';
 
 /** Where a finished call goes: the monitor. */
 export interface CallSink {
@@ -89,7 +90,7 @@ export class Call {
     this.sink = sink;
     this.record = new CallRecordData(provider, operation, requestModel, streaming);
     this.pending = { request, outputParts: [] };
-    this.startedAt = performance.now();
+    this.startedAt = monotonic();
     sink.started(this);
   }
 
@@ -100,7 +101,7 @@ export class Call {
   arrivedAt(): number {
     const arrivals = this.arrivals;
     if (arrivals !== undefined && arrivals.lastDeliveredAt > 0) return arrivals.lastDeliveredAt;
-    return performance.now();
+    return monotonic();
   }
 
   /**
@@ -148,7 +149,7 @@ export class Call {
         errorType = 'unknown';
       }
     }
-    attempts.push({ httpStatus, errorType, duration: performance.now() - sentAt });
+    attempts.push({ httpStatus, errorType, duration: monotonic() - sentAt });
   }
 
   /**
@@ -170,7 +171,7 @@ export class Call {
   end(outcome: Outcome, error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    const now = performance.now();
+    const now = monotonic();
     const record = this.record;
     // Timed at arrival: the call lasted until its body ended (or failed) at the network; what the
     // app took after that to read it is its own wait.

@@ -14,6 +14,7 @@ import { ATTR, GUARDED_NAME, LABEL } from '../semconv.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import type { AttributeValue, ExpressRequest } from './options.js';
 import { routeTemplate } from './route-template.js';
+import { monotonic } from '../lib/clock.js';
 
 /** A request making more LLM calls than this still counts them all; only the first ones time the share. */
 export const MAX_TIMED_CALLS = 1024;
@@ -63,7 +64,7 @@ export class RequestState {
     fault: (component: string, error: unknown) => void,
   ) {
     this.req = req;
-    this.startedAt = performance.now();
+    this.startedAt = monotonic();
     this.guard = guard;
     this.attributesOf = attributesOf;
     this.fault = fault;
@@ -120,7 +121,7 @@ export class RequestState {
 
   /** The request's figures, once it has finished. */
   outcome(): RequestOutcome {
-    const finishedAt = this.finishedAt ?? performance.now();
+    const finishedAt = this.finishedAt ?? monotonic();
     return {
       route: this.route ?? '',
       method: this.method,

@@ -18,6 +18,7 @@ import { dashboardHandler } from '../dashboard/handler.js';
 import { RequestState } from './context.js';
 import { RequestMetrics } from './request-metrics.js';
 import type { ExpressMiddleware, ExpressRequest, NextFunction, ResolvedExpressOptions } from './options.js';
+import { monotonic } from '../lib/clock.js';
 
 export type { ExpressMiddleware, NextFunction } from './options.js';
 
@@ -169,7 +170,7 @@ export class RequestTracker {
   private watch(request: RequestState, res: ServerResponse, serverTiming: boolean): void {
     const finished = () => {
       if (request.finishedAt !== undefined) return;
-      request.finishedAt = performance.now();
+      request.finishedAt = monotonic();
       try {
         request.resolveRoute();
         if (request.unpublished === 0) this.report(request);
@@ -201,7 +202,7 @@ export class RequestTracker {
 /** `llm;dur=<ms>`: how long LLM calls had been in flight while handling the request, when its headers go out. */
 function addServerTiming(res: ServerResponse, request: RequestState): void {
   try {
-    const ms = Math.round(request.llmTime(performance.now()) * 10) / 10;
+    const ms = Math.round(request.llmTime(monotonic()) * 10) / 10;
     const entry = `llm;dur=${ms}`;
     const existing = res.getHeader('Server-Timing');
     if (existing === undefined) res.setHeader('Server-Timing', entry);

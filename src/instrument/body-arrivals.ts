@@ -20,6 +20,7 @@
  * what had arrived and was not yet read is lost with it (a late reader, as without the monitor).
  */
 import type { Arrivals, Call } from '../call.js';
+import { monotonic } from '../lib/clock.js';
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
 
@@ -38,7 +39,8 @@ function timedGetReader(this: any, options?: { mode?: string }): ReadableStreamD
 function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
   const arrivals: BodyArrivals | undefined = this?.[ARRIVALS];
   if (arrivals === undefined) return (ReadableStream.prototype as any).values.call(this, options);
-  return new QueueIterator(arrivals.reader(this), options?.preventCancel === true);
+  const reader = arrivals.reader(this);
+  return new QueueIterator(reader, options?.preventCancel === true, arrivals.readsQueue(reader) ? arrivals : undefined);
 }
 
 /**
@@ -132,7 +134,8 @@ export class BodyArrivals implements Arrivals {
   private copy: ReadableStream<Uint8Array> | undefined = undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
   private rawCopy: Response | undefined = undefined;
-  private pieces: (Uint8Array | undefined)[] = [];
+  /** What the network's reader gave, each piece in the platform's own result object (handed on as it is). */
+  private pieces: (ReadResult | undefined)[] = [];
   private times: number[] = [];
   private head = 0;
   private ended = false;
@@ -142,6 +145,8 @@ export class BodyArrivals implements Arrivals {
   private finished = false;
   /** In place: a reader of the queue is out (it holds the body's lock, as the platform's would). */
   private readerOut = false;
+  /** The latest reader of the queue handed out. */
+  private queueReaderOut: ReadableStreamDefaultReader<Uint8Array> | undefined = undefined;
   /** A read waiting for the next piece: from a queue reader (resolve/reject) or a pull of the copy. */
   private resolveRead: ((result: ReadResult) => void) | undefined = undefined;
   private rejectRead: ((error: unknown) => void) | undefined = undefined;
@@ -177,7 +182,7 @@ export class BodyArrivals implements Arrivals {
     const parts: Uint8Array[] = [];
     let length = 0;
     for (let r = await this.take(); !r.done; r = await this.take()) {
-      parts.push(r.value);
+      parts.push(r.value!);
       length += r.value.byteLength;
     }
     if (parts.length === 1) return decoder.decode(parts[0]);
@@ -230,20 +235,34 @@ export class BodyArrivals implements Arrivals {
     if (stream === this.copy) {
       // A real reader of the copy: it holds the copy's lock; the platform throws if it is taken.
       if (stream.locked) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
-      return new (queueReader())(stream, this);
+      return (this.queueReaderOut = new (queueReader())(stream, this));
     }
     // In place the network's body is locked by this observer's reader: one queue reader at a time,
     // and the platform's own error for a second one (the body is locked).
     if (this.readerOut || stream !== this.body) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
     this.readerOut = true;
     this.used = true;
-    return new (inPlaceReader())(this);
+    return (this.queueReaderOut = new (inPlaceReader())(this));
+  }
+
+  /** Whether `reader` reads this queue (not the platform's reader of some other stream). */
+  readsQueue(reader: ReadableStreamDefaultReader<Uint8Array>): boolean {
+    return reader === this.queueReaderOut;
+  }
+
+  /**
+   * A queue reader's read when a piece is at hand: its result, else undefined (the end, the failure
+   * or a wait go through \`take\`). Lets the async iterator hand the piece on without a \`then\` of its own.
+   */
+  ready(): ReadResult | undefined {
+    const head = this.head;
+    return head < this.pieces.length ? this.next(head) : undefined;
   }
 
   /** A queue reader's read: the next piece, the end, or the failure. */
   take(): Promise<ReadResult> {
     const head = this.head;
-    if (head < this.pieces.length) return Promise.resolve({ value: this.next(head), done: false });
+    if (head < this.pieces.length) return Promise.resolve(this.next(head));
     if (this.failed) {
       this.fail();
       return Promise.reject(this.error);
@@ -289,8 +308,8 @@ export class BodyArrivals implements Arrivals {
     this.rejectRead = reject;
   };
 
-  /** The piece at `head`, handed out now. */
-  private next(head: number): Uint8Array {
+  /** The piece at `head` (in the network reader's result), handed out now. */
+  private next(head: number): ReadResult {
     const piece = this.pieces[head]!;
     this.lastDeliveredAt = this.times[head];
     this.pieces[head] = undefined;
@@ -313,7 +332,7 @@ export class BodyArrivals implements Arrivals {
   private deliver(): boolean {
     const head = this.head;
     if (head < this.pieces.length) {
-      this.controller!.enqueue(this.next(head));
+      this.controller!.enqueue(this.next(head).value!);
       return true;
     }
     if (this.failed) {
@@ -356,14 +375,14 @@ export class BodyArrivals implements Arrivals {
   }
 
   private readonly onRead = (result: ReadResult): void => {
-    const now = performance.now();
+    const now = monotonic();
     if (result.done) {
       this.ended = true;
       this.settledAt = now;
       this.settled(undefined);
     } else {
       if (this.finished) return;
-      this.pieces.push(result.value);
+      this.pieces.push(result);
       this.times.push(now);
       this.read();
     }
@@ -371,7 +390,7 @@ export class BodyArrivals implements Arrivals {
   };
 
   private readonly onError = (error: unknown): void => {
-    this.settledAt = performance.now();
+    this.settledAt = monotonic();
     this.settled(error);
     // As the network's own stream: what was not yet read is lost with the failure.
     this.failed = true;
@@ -391,7 +410,7 @@ export class BodyArrivals implements Arrivals {
       this.rejectRead = undefined;
       // The waiting read gets what take() would give, without a promise of its own in between.
       const head = this.head;
-      if (head < this.pieces.length) resolve({ value: this.next(head), done: false });
+      if (head < this.pieces.length) resolve(this.next(head));
       else if (this.failed) {
         this.fail();
         reject(this.error);
@@ -497,15 +516,22 @@ function inPlaceReader(): InPlaceReaderClass {
 class QueueIterator implements AsyncIterableIterator<Uint8Array> {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly preventCancel: boolean;
+  /** The queue the reader reads, when it is a queue reader: a piece at hand is handed on directly. */
+  private readonly arrivals: BodyArrivals | undefined;
   private done = false;
 
-  constructor(reader: ReadableStreamDefaultReader<Uint8Array>, preventCancel: boolean) {
+  constructor(reader: ReadableStreamDefaultReader<Uint8Array>, preventCancel: boolean, arrivals: BodyArrivals | undefined) {
     this.reader = reader;
     this.preventCancel = preventCancel;
+    this.arrivals = arrivals;
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
+    // A piece at hand: one resolved promise, as the reader's read gives, without a \`then\` after it
+    // (per piece of a stream, that \`then\` and its promise cost more than the rest of the handing on).
+    const ready = this.arrivals?.ready();
+    if (ready !== undefined) return Promise.resolve(ready as IteratorResult<Uint8Array>);
     return this.reader.read().then(this.onRead, this.onError);
   }
 

@@ -27,6 +27,7 @@
  */
 import type { Call } from '../call.js';
 import { BodyArrivals } from './body-arrivals.js';
+import { monotonic } from '../lib/clock.js';
 
 /** The key under which a request's calls ride in `fetchOptions` to the observing fetch. */
 export const CALLS = Symbol.for('llm-vitals.calls');
@@ -70,7 +71,7 @@ function observingFetch(original: Fetch): Fetch {
 }
 
 function send(original: Fetch, self: unknown, url: unknown, init: any, calls: Call[]): Promise<any> {
-  const sentAt = performance.now();
+  const sentAt = monotonic();
   for (let i = 0; i < calls.length; i++) calls[i].sent = true;
   let pending: Promise<any>;
   try {

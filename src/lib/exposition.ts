@@ -21,6 +21,7 @@
  */
 import { Registry } from 'prom-client';
 import { DefaultLabels, escapeString, formatValue, labelPairs, Metric, type ExpositionContext } from './metrics.js';
+import { monotonic } from './clock.js';
 
 /** Longest stretch, in ms, of rendering between two yields to the event loop. */
 const SLICE_MS = 5;
@@ -130,7 +131,7 @@ export async function writeExposition(registry: Registry, write: (piece: string)
 class Text {
   private parts: string[] = [];
   private partsChars = 0;
-  private sliceStart = performance.now();
+  private sliceStart = monotonic();
   private sinceLook = 0;
 
   constructor(private readonly write: (piece: string) => void) {}
@@ -142,13 +143,13 @@ class Text {
     if (++this.sinceLook < SERIES_PER_LOOK) return false;
     this.sinceLook = 0;
     if (this.partsChars >= FLAT_CHARS) this.flatten();
-    return performance.now() - this.sliceStart > SLICE_MS;
+    return monotonic() - this.sliceStart > SLICE_MS;
   }
 
   /** Let the event loop run, then start a new slice. */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    this.sliceStart = performance.now();
+    this.sliceStart = monotonic();
   }
 
   /** Hand what has piled up on as one flat string. */

@@ -19,6 +19,7 @@ import { Redactor } from '../privacy/redact.js';
 import type { EvaluationInput, Evaluator, Verdict } from './evaluators.js';
 import type { ResolvedPrivacyCostQuality } from './options.js';
 import { outputOf } from './output.js';
+import { monotonic } from '../lib/clock.js';
 
 /** The label of segment values in the cardinality guard. */
 export const SEGMENT_LABEL = 'segment';
@@ -126,10 +127,10 @@ export class Enricher {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
-    const deadline = performance.now() + BATCH_BUDGET_MS;
+    const deadline = monotonic() + BATCH_BUDGET_MS;
     for (let i = 0; i < batch.length; i++) {
       this.handle(batch[i]);
-      if (i + 1 < batch.length && performance.now() > deadline) {
+      if (i + 1 < batch.length && monotonic() > deadline) {
         // Out of time: the rest waits for the next turn, ahead of what arrived meanwhile.
         this.queue = batch.slice(i + 1).concat(this.queue);
         break;

@@ -30,6 +30,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { GpuSample } from './sample.js';
 import { MAX_GPUS, NVIDIA_SMI_QUERY, parseNvidiaSmiLine, type GpuReading } from './nvidia-smi.js';
+import { monotonic } from '../lib/clock.js';
 
 export { MAX_GPUS, NVIDIA_SMI_QUERY, parseNvidiaSmiLine, type GpuReading } from './nvidia-smi.js';
 
@@ -133,7 +134,7 @@ export class GpuProbe {
 
   /** The GPUs reported within the last three intervals, in index order. */
   read(): GpuSample[] {
-    const now = performance.now();
+    const now = monotonic();
     const staleAfter = 3 * this.intervalMs + 1000;
     const gpus: GpuSample[] = [];
     for (const [index, { reading, at }] of this.readings) {
@@ -188,7 +189,7 @@ export class GpuProbe {
       return;
     }
     this.spawns++;
-    this.runStartedAt = performance.now();
+    this.runStartedAt = monotonic();
     this.lastReadingAt = this.runStartedAt;
     this.child = child;
     this.armWatchdog(this.startupSilenceMs);
@@ -236,7 +237,7 @@ export class GpuProbe {
       this.onGarbage(line);
       return;
     }
-    const now = performance.now();
+    const now = monotonic();
     this.lastReadingAt = now;
     // The run's first reading: from now on a hang is the shorter silence.
     if (this.validLinesThisRun === 0) this.armWatchdog(this.silenceMs);
@@ -263,7 +264,7 @@ export class GpuProbe {
     const child = this.child;
     if (child === undefined || this.stopped) return;
     const limit = this.validLinesThisRun > 0 ? this.silenceMs : this.startupSilenceMs;
-    const silentFor = performance.now() - this.lastReadingAt;
+    const silentFor = monotonic() - this.lastReadingAt;
     if (silentFor < limit) {
       this.armWatchdog(limit - silentFor);
       return;
@@ -308,7 +309,7 @@ export class GpuProbe {
     const why = error !== undefined ? error.message : signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     const said = [this.outputBeforeReadings, this.stderrTail.trim()].filter(Boolean).join(' / ');
     this.fault(new Error(`nvidia-smi ${why}${said ? `: ${said}` : ''}`));
-    this.afterRun(performance.now() - this.runStartedAt);
+    this.afterRun(monotonic() - this.runStartedAt);
   }
 
   /** After a run ended (exit, crash or hang) that printed readings for `healthyMs`: restart, or give up. */

@@ -7,6 +7,7 @@
  *   `process.memoryUsage.rss()` alone on Node 20; see bench/results/resources.md).
  */
 import type { ProcessSample } from './sample.js';
+import { monotonic } from '../lib/clock.js';
 
 export class ProcessProbe {
   private lastCpu: NodeJS.CpuUsage;
@@ -14,11 +15,11 @@ export class ProcessProbe {
 
   constructor() {
     this.lastCpu = process.cpuUsage();
-    this.lastAt = performance.now();
+    this.lastAt = monotonic();
   }
 
   read(): ProcessSample {
-    const now = performance.now();
+    const now = monotonic();
     const cpu = process.cpuUsage();
     const usedMicros = cpu.user - this.lastCpu.user + (cpu.system - this.lastCpu.system);
     const wallMicros = (now - this.lastAt) * 1000;

@@ -16,6 +16,7 @@ import { ResourceGauges } from './prometheus.js';
 import { followMeterProvider, type MeterApi } from './otel.js';
 import type { ResourceSample } from './sample.js';
 import { SystemProbe } from './system.js';
+import { monotonic } from '../lib/clock.js';
 
 export interface ResourceSamplerOptions {
   intervalMs: number;
@@ -37,7 +38,7 @@ export class ResourceSampler {
   private readonly eventLoopProbe: EventLoopProbe | undefined;
   readonly gpuProbe: GpuProbe | undefined;
   private readonly timer: NodeJS.Timeout;
-  private lastAt = performance.now();
+  private lastAt = monotonic();
   private latestSample: ResourceSample | undefined;
   private stopped = false;
 
@@ -66,7 +67,7 @@ export class ResourceSampler {
     if (this.stopped) return undefined;
     let sample: ResourceSample;
     try {
-      const now = performance.now();
+      const now = monotonic();
       sample = {
         time: Date.now(),
         intervalMs: now - this.lastAt,

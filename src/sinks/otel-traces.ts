@@ -24,6 +24,7 @@ import type { CallRecord } from '../record.js';
 import { activeContext, globalTracerProvider, SPAN_KIND_CLIENT, SPAN_STATUS_ERROR } from '../lib/otel-api.js';
 import { ALERT_ATTR, SPAN_ATTR, SPAN_ATTR_LATEST, SPAN_EVENT, type SpanAttrNames } from '../semconv.js';
 import type { Sink } from './sink.js';
+import { monotonic } from '../lib/clock.js';
 
 /** The instrumentation scope of the spans. */
 export const TRACER_NAME = 'llm-vitals';
@@ -75,7 +76,7 @@ export class OtelTraceSink implements Sink {
 
   callStarted(record: CallRecord): void {
     if (this.tracer === undefined && this.resolveTracer() === undefined) return;
-    const pending = new PendingSpan(record, activeContext(), performance.now());
+    const pending = new PendingSpan(record, activeContext(), monotonic());
     this.spans.set(record, pending);
     this.enqueue(pending);
   }

@@ -12,6 +12,7 @@
 import type { Call } from '../call.js';
 import { estimated } from './usage.js';
 import { countText, encodingFor, loadCounter, promptOf, type CountTokens, type Pause } from './tokenizer.js';
+import { monotonic } from '../lib/clock.js';
 
 const MAX_QUEUE = 10_000;
 
@@ -48,7 +49,7 @@ export class Estimator {
     options: EstimatorOptions = {},
   ) {
     this.load = options.loadCounter ?? loadCounter;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonic;
   }
 
   enqueue(call: Call): void {
