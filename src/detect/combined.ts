@@ -12,8 +12,8 @@
  *   residuals (bench/detect.mjs measures the whole detector's ARL0).
  *
  * The level and variance charts run on the value's rank among the signal's recent history as a normal
- * score (ranks.ts), exactly N(0, 1) for a stable signal of any shape, so their normal run lengths hold
- * on token counts and skewed latencies too. As the shares add up to the budget, the detector's
+ * score (ranks.ts), of mean 0 and variance 1 for a stable signal of any shape, so their normal run
+ * lengths hold on token counts and skewed latencies too. As the shares add up to the budget, the detector's
  * false-alarm rate is about the budget (Bonferroni; measured within 1.2 × it on ten families of
  * stable signals, bench/detect-families.mjs).
  * After a level or variance alert the baseline is learnt again (over the cooldown, see numeric.ts),

@@ -4,9 +4,10 @@
  * readings of each value every statistic is built on, both taken against the signal's own recent
  * history (ranks.ts), not a normal assumption:
  *
- * - z, the value's randomised rank among the last `memory` accepted values as a standard normal
- *   score: exactly N(0, 1) for a stable signal of any shape, ties included, so the sequential charts
- *   keep their normal run lengths on token counts, skewed latencies and constants alike;
+ * - z, the expected normal score of the value's rank among the last `memory` accepted values, ties
+ *   averaged over and scaled back to unit variance where the run lengths allow (ranks.ts): mean 0 and
+ *   variance 1 for a stable signal of any shape, so the sequential charts keep their normal run
+ *   lengths (or longer) on token counts, skewed latencies and constants alike;
  * - ln p of the point test, from the conservative rank and a peaks-over-threshold tail beyond it: a
  *   value equal to one seen often is never a point anomaly.
  *
@@ -39,7 +40,10 @@ export abstract class NumericDetector extends StreamingDetector {
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     super(options, ownKeys);
     this.baseline = new Baseline(this.options.warmup, this.options.memory);
-    this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear');
+    // The level charts' design shift (CUSUM's `shift`, 1σ by default) is the tilt the scores' factor is capped at (ranks.ts).
+    const shift = (options as { shift?: unknown } | undefined)?.shift;
+    const tilt = typeof shift === 'number' && shift > 0 && shift <= 10 ? shift : 1;
+    this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear', tilt);
     this.lnRate = Math.log(this.options.falseAlarmRate);
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
