@@ -28,6 +28,13 @@
  * old space large enough for the whole run (`--initial-old-space-size=512`), no major GC runs; the
  * window is watched (v8.GCProfiler) and a count with a major GC in it exits 1. What the calls leave for
  * a later major GC is reported instead: old-space bytes promoted per call in the window.
+ * `--virtual-clock` (for every variant alike): `performance.now()` reads a clock that advances 10 µs
+ * per read. With all of llm-vitals' defaults on, the detectors watch the calls' latencies and the
+ * evaluators yield on a time budget: under valgrind real time makes two runs of one variant alert,
+ * re-learn and compile differently (counts of one window then differ by more than the figure, or come
+ * out with the compilers negative); on the virtual clock every run sees the same steady latencies, as
+ * a healthy app's monitor does. Work driven by timers (the resource sampler) still follows wall time,
+ * which valgrind stretches about 50×: count it per second (bench/resources.mjs), not per call.
  * Time per call (`--time`): the window is timed in batches of B calls (default 100); it prints the
  * median batch's time per call. Prints one JSON line on stdout; progress and failures on stderr.
  */
@@ -37,14 +44,15 @@ import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
 import { fetchFor, requests, expected, streamedChunks } from './fixture.mjs';
 
 const variants = ['bare', 'llm-vitals', 'llm-vitals-prom', 'traceloop', 'otel-contrib', 'openinference', 'langfuse', 'openlit'];
-const usage = `usage: node --single-threaded bench/peers/run.mjs <${variants.join('|')}> <json|stream> <N> [--warmup W] [--openai 6|7] [--time] [--batch B]`;
+const usage = `usage: node --single-threaded bench/peers/run.mjs <${variants.join('|')}> <json|stream> <N> [--warmup W] [--openai 6|7] [--time] [--batch B] [--virtual-clock]`;
 
 function parseArgs(argv) {
   const positional = [];
-  const flags = { warmup: 3000, openai: undefined, time: false, batch: 100 };
+  const flags = { warmup: 3000, openai: undefined, time: false, batch: 100, virtualClock: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--time') flags.time = true;
+    else if (a === '--virtual-clock') flags.virtualClock = true;
     else if (a === '--warmup' || a === '--openai' || a === '--batch') flags[a.slice(2)] = Number(argv[++i]);
     else if (a.startsWith('--')) fail(`unknown flag ${a}\n${usage}`);
     else positional.push(a);
@@ -62,6 +70,16 @@ function fail(message) {
 
 const args = parseArgs(process.argv.slice(2));
 const { variant, mode, n, warmup } = args;
+if (args.virtualClock) {
+  // Every read of performance.now() advances 10 µs: what the monitors compute from time (latencies the
+  // detectors watch, the evaluators' batch budget, span times) is then the same on every run, so two
+  // counts of one variant at different N execute the same code (see the header).
+  const perf = performance;
+  let t = perf.now();
+  perf.now = function now() {
+    return (t += 0.01);
+  };
+}
 const module = await import(`./variants/${variant}.mjs`);
 const major = args.openai ?? module.openaiMajors[0];
 if (!module.openaiMajors.includes(major)) fail(`${variant} does not support openai ${major} (it supports ${module.openaiMajors.join(', ')})`);

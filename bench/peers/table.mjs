@@ -8,6 +8,7 @@
  *   node bench/peers/table.mjs [--variants bare,llm-vitals-prom,traceloop,...] [--modes json,stream]
  *       [--warmup 3000] [--n1 1000] [--n2 2000] [--time-n 2000] [--no-instructions] [--no-time]
  *       [--shared-tool]          count with ../shared/tools/instructions-per-op itself (no split)
+ *       [--virtual-clock]        every run on run.mjs's virtual clock (see its header; for all defaults)
  *
  * A variant may name its openai major (`llm-vitals@6`); by default it gets the newest its
  * instrumentation accepts. "added" is a variant's count minus `bare`'s on the same openai major (the
@@ -33,7 +34,7 @@ const labels = {
 };
 const sixOnly = new Set(['traceloop', 'otel-contrib']);
 
-const opts = { variants: all, modes: ['json', 'stream'], warmup: 3000, n1: 1000, n2: 2000, timeN: 2000, instructions: true, time: true, sharedTool: false };
+const opts = { variants: all, modes: ['json', 'stream'], warmup: 3000, n1: 1000, n2: 2000, timeN: 2000, instructions: true, time: true, sharedTool: false, virtualClock: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -44,6 +45,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-instructions') opts.instructions = false;
   else if (a === '--no-time') opts.time = false;
   else if (a === '--shared-tool') opts.sharedTool = true;
+  else if (a === '--virtual-clock') opts.virtualClock = true;
   else throw new Error(`unknown argument ${a} (see the header of bench/peers/table.mjs)`);
 }
 if (opts.instructions && opts.sharedTool && !existsSync(sharedTool)) throw new Error(`${sharedTool} not found (set INSTRUCTIONS_PER_OP)`);
@@ -68,7 +70,7 @@ const nodeFlags = [
   '--max-semi-space-size=16',
   '--initial-old-space-size=512',
 ];
-const runArgs = (r, mode, n, extra = []) => [...nodeFlags, 'bench/peers/run.mjs', r.name, mode, String(n), '--warmup', String(opts.warmup), '--openai', String(r.major), ...extra];
+const runArgs = (r, mode, n, extra = []) => [...nodeFlags, 'bench/peers/run.mjs', r.name, mode, String(n), '--warmup', String(opts.warmup), '--openai', String(r.major), ...(opts.virtualClock ? ['--virtual-clock'] : []), ...extra];
 
 function instructions(r, mode) {
   const [file, args] = opts.sharedTool ? [sharedTool, []] : [process.execPath, ['bench/peers/instructions-by-part.mjs']];
