@@ -252,7 +252,7 @@ export class BodyArrivals implements Arrivals {
 
   /**
    * A queue reader's read when a piece is at hand: its result, else undefined (the end, the failure
-   * or a wait go through \`take\`). Lets the async iterator hand the piece on without a \`then\` of its own.
+   * or a wait go through `take`). Lets the async iterator hand the piece on without a `then` of its own.
    */
   ready(): ReadResult | undefined {
     const head = this.head;
@@ -528,8 +528,8 @@ class QueueIterator implements AsyncIterableIterator<Uint8Array> {
 
   next(): Promise<IteratorResult<Uint8Array>> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    // A piece at hand: one resolved promise, as the reader's read gives, without a \`then\` after it
-    // (per piece of a stream, that \`then\` and its promise cost more than the rest of the handing on).
+    // A piece at hand: one resolved promise, as the reader's read gives, without a `then` after it
+    // (per piece of a stream, that `then` and its promise cost more than the rest of the handing on).
     const ready = this.arrivals?.ready();
     if (ready !== undefined) return Promise.resolve(ready as IteratorResult<Uint8Array>);
     return this.reader.read().then(this.onRead, this.onError);
