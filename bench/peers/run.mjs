@@ -28,8 +28,9 @@
  * old space large enough for the whole run (`--initial-old-space-size=512`), no major GC runs; the
  * window is watched (v8.GCProfiler) and a count with a major GC in it exits 1. What the calls leave for
  * a later major GC is reported instead: old-space bytes promoted per call in the window.
- * `--virtual-clock` (for every variant alike): `performance.now()` reads a clock that advances 10 µs
- * per read. With all of llm-vitals' defaults on, the detectors watch the calls' latencies and the
+ * `--virtual-clock` (for every variant alike): `performance.now()` and `Date.now()` read a clock that
+ * advances 10 µs per read, from the same start in every run. With all of llm-vitals' defaults on, the
+ * detectors watch the calls' latencies and the
  * evaluators yield on a time budget: under valgrind real time makes two runs of one variant alert,
  * re-learn and compile differently (counts of one window then differ by more than the figure, or come
  * out with the compilers negative); on the virtual clock every run sees the same steady latencies, as
@@ -74,11 +75,15 @@ if (args.virtualClock) {
   // Every read of performance.now() advances 10 µs: what the monitors compute from time (latencies the
   // detectors watch, the evaluators' batch budget, span times) is then the same on every run, so two
   // counts of one variant at different N execute the same code (see the header).
-  // It starts at the same value in every run too (what is bucketed by absolute time then falls alike).
+  // It starts at the same value in every run too, and Date.now() reads it (from a fixed epoch): what is
+  // bucketed by absolute time (the snapshot's per-second rates, event times) then falls alike.
   const perf = performance;
   let t = 1000;
   perf.now = function now() {
     return (t += 0.01);
+  };
+  Date.now = function now() {
+    return 1_800_000_000_000 + Math.floor((t += 0.01));
   };
 }
 const module = await import(`./variants/${variant}.mjs`);
