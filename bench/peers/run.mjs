@@ -30,11 +30,10 @@
  * a later major GC is reported instead: old-space bytes promoted per call in the window.
  * `--virtual-clock` (for every variant alike): `performance.now()` and `Date.now()` read a clock that
  * advances 10 µs per read, from the same start in every run. With all of llm-vitals' defaults on, the
- * detectors watch the calls' latencies and the
- * evaluators yield on a time budget: under valgrind real time makes two runs of one variant alert,
- * re-learn and compile differently (counts of one window then differ by more than the figure, or come
- * out with the compilers negative); on the virtual clock every run sees the same steady latencies, as
- * a healthy app's monitor does. Work driven by timers (the resource sampler) still follows wall time,
+ * detectors watch the calls' latencies and the evaluators yield on a time budget: under valgrind real
+ * time makes two runs of one variant alert, re-learn and compile differently (counts of one window then
+ * differ by more than the figure, or come out with the compilers negative); on the virtual clock every
+ * run sees the same steady latencies, as a healthy app's monitor does. Work driven by timers (the resource sampler) still follows wall time,
  * which valgrind stretches about 50×: count it per second (bench/resources.mjs), not per call.
  * Time per call (`--time`): the window is timed in batches of B calls (default 100); it prints the
  * median batch's time per call. Prints one JSON line on stdout; progress and failures on stderr.
