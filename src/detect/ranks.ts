@@ -85,6 +85,24 @@ function densityAtRank(m: number, total: number): number {
   return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }
 
+/**
+ * Σ ln(values[i] / u) for i in [from, to) when `above` (the upper tail's excesses on the log scale),
+ * else Σ ln(u / values[i]): as one product's log (one log instead of k; the products of ratios ≥ 1
+ * stay finite for k of a few hundred unless the values span 1e300).
+ */
+function logRatioSum(values: Float64Array, from: number, to: number, u: number, above: boolean): number {
+  let product = 1;
+  let logSum = 0;
+  for (let i = from; i < to; i++) {
+    product *= above ? values[i] / u : u / values[i];
+    if (product > 1e250) {
+      logSum += Math.log(product);
+      product = 1;
+    }
+  }
+  return logSum + Math.log(product);
+}
+
 export class RankHistory {
   /** The history in arrival order (a ring) and sorted. */
   private readonly ring: Float64Array;
@@ -388,19 +406,7 @@ export class RankHistory {
     let tail = lnShare - k * Math.log1p((y - u) / sum);
     if (this.readsLog && sorted[0] > 0) {
       if (!this.upperLogValid) {
-        // ln of the top k over u, as one product's log (one log instead of k; the products of ratios ≥ 1
-        // stay finite for k of a few hundred unless the values span 1e300).
-        let product = 1;
-        let logSum = 0;
-        for (let i = n - k; i < n; i++) {
-          product *= sorted[i] / u;
-          if (product > 1e250) {
-            logSum += Math.log(product);
-            product = 1;
-          }
-        }
-        logSum += Math.log(product);
-        this.upperLogSum = logSum;
+        this.upperLogSum = logRatioSum(sorted, n - k, n, u, true);
         this.upperLnU = Math.log(u);
         this.upperLogValid = true;
       }
@@ -441,17 +447,7 @@ export class RankHistory {
     let tail = lnShare - k * Math.log1p((u - y) / sum);
     if (this.readsLog && sorted[0] > 0) {
       if (!this.lowerLogValid) {
-        let product = 1;
-        let logSum = 0;
-        for (let i = 0; i < k; i++) {
-          product *= u / sorted[i];
-          if (product > 1e250) {
-            logSum += Math.log(product);
-            product = 1;
-          }
-        }
-        logSum += Math.log(product);
-        this.lowerLogSum = logSum;
+        this.lowerLogSum = logRatioSum(sorted, 0, k, u, false);
         this.lowerLnU = Math.log(u);
         this.lowerLogValid = true;
       }
