@@ -261,8 +261,8 @@ export class BodyArrivals implements Arrivals {
 
   /** A queue reader's read: the next piece, the end, or the failure. */
   take(): Promise<ReadResult> {
-    const head = this.head;
-    if (head < this.pieces.length) return Promise.resolve(this.next(head));
+    const ready = this.ready();
+    if (ready !== undefined) return Promise.resolve(ready);
     if (this.failed) {
       this.fail();
       return Promise.reject(this.error);
