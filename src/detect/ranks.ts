@@ -3,22 +3,15 @@
  * the detector accepted, so the false-alarm rate holds whatever the signal's shape (skewed, heavy
  * tailed, two-moded, a handful of integers, a constant), with no normal assumption.
  *
- * - `normalScore(y)`: the expected normal score of y's rank: with `below` values under y and `equal`
- *   equal to it, the rank is a block u in (below, below + equal + 1) / (n + 1), and z is the mean of
- *   Φ⁻¹ over that block, (n + 1)(φ(Φ⁻¹(a)) - φ(Φ⁻¹(b))) / (equal + 1), read from a table per history
- *   size. This is the randomised rank's normal score Φ⁻¹(u), u uniform in the block (exactly N(0, 1)
- *   for exchangeable values, ties included), averaged over its random tie-break (Rao-Blackwell): the
- *   same mean under any shift, less variance. Without ties it is the same score up to O(1/n); with
- *   ties its variance v = Σ share · score² over the history's blocks is below 1 (Poisson(4) 0.98, a
- *   90/10 pair of values 0.34), and the charts built on z would be slower and more cautious than
- *   designed. So z is multiplied by a factor c that gives back the unit variance, c = 1/√v, capped
- *   where a side's exponential moment E[e^(±t·c·z)] would pass the normal's e^(t²/2), t the level
- *   chart's design shift: a CUSUM's false-alarm rate is set by that moment (Wald's identity; with
- *   reference k = t/2 its tilt is t), so the normal run lengths stay true, or conservative, for skewed
- *   tied scores too (97% 1 / 3% 2 is capped at 1.4, not 2.5). The factor is refitted once the history
- *   has changed by as many values as it holds; 1 without ties. A value equal to every value in the
- *   history is no evidence (z = 0). Beyond the history's range, z is read from the tail model below
- *   instead, so a value far out is not capped at the most extreme rank.
+ * - `normalScore(y)`: the expected normal score of y's rank (with `below` values under y and `equal`
+ *   equal to it, the mean of Φ⁻¹ over the block of ranks (below, below + equal + 1) / (n + 1)): the
+ *   randomised rank's normal score Φ⁻¹(u), u uniform in the block (exactly N(0, 1) for exchangeable
+ *   values, ties included), averaged over its random tie-break (Rao-Blackwell): the same mean under any
+ *   shift, less variance. With ties it is multiplied by the factor that gives back the unit variance
+ *   as far as the charts' run lengths allow (rank-scores.ts has both, and why), refitted once the
+ *   history has changed by as many values as it holds. A value equal to every value in the history is
+ *   no evidence (z = 0). Beyond the history's range, z is read from the tail model below instead
+ *   (through normal-quantile-fast.ts), so a value far out is not capped at the most extreme rank.
  * - `logTail(y, direction)`: ln p of the point test, conservative with ties: p = (#at least as extreme
  *   + 1) / (n + 1), so a value equal to a value seen often is never a point anomaly. Among the `tail`
  *   most extreme values and beyond, p comes from peaks over threshold: over u, the (k+1)-th most
@@ -29,20 +22,17 @@
  *   light tail is then judged conservatively, a heavy one correctly.
  *
  * Ideas: conformal p-values, Vovk, Gammerman & Shafer (2005), "Algorithmic Learning in a Random
- * World", ch. 2 (smoothed p-values are exactly uniform); expected normal scores of tied ranks,
- * Hájek & Šidák (1967), "Theory of Rank Tests"; the CUSUM's run length from the increments' moment
- * generating function, Siegmund (1985), "Sequential Analysis", ch. X; peaks over threshold, Pickands (1975); the
+ * World", ch. 2 (smoothed p-values are exactly uniform); peaks over threshold, Pickands (1975); the
  * exponential predictive tail is the shape-0 case of Siffer et al. (2017), "Anomaly detection in
  * streams with extreme value theory".
  */
 import type { Direction } from './detector.js';
-import { normalQuantile } from './stats.js';
+import { normalQuantileFast } from './normal-quantile-fast.js';
+import { densityAtRank, rankDensitiesOf, tiedScoreFactor } from './rank-scores.js';
 
 /** Share of the history treated as its tail, and the fewest values in it. */
 const TAIL_SHARE = 0.1;
 const TAIL_MIN = 5;
-/** What the sequential charts clip a score at (cusum.ts's CUSUM_CLIP). */
-const SCORE_CLIP = 4;
 
 /**
  * ln((m + 1) / (n + 1)) for m = 0..n, for a full history of n values: the log of every conservative
@@ -59,30 +49,6 @@ function rankLogsOf(n: number): Float64Array {
     RANK_LOGS.set(n, table);
   }
   return table;
-}
-
-/**
- * φ(Φ⁻¹(m / (n + 1))) for m = 0..n + 1 (0 at both ends), for a full history of n values: the normal
- * density at each rank's boundary, whose differences give the expected normal score of a block of
- * ranks, computed once per history size and shared like `RANK_LOGS`.
- */
-const RANK_DENSITIES = new Map<number, Float64Array>();
-
-function rankDensitiesOf(n: number): Float64Array {
-  let table = RANK_DENSITIES.get(n);
-  if (table === undefined) {
-    table = new Float64Array(n + 2);
-    for (let m = 0; m <= n + 1; m++) table[m] = densityAtRank(m, n + 1);
-    RANK_DENSITIES.set(n, table);
-  }
-  return table;
-}
-
-/** φ(Φ⁻¹(m / total)), 0 at m = 0 and m = total. */
-function densityAtRank(m: number, total: number): number {
-  if (m <= 0 || m >= total) return 0;
-  const x = normalQuantile(m / total);
-  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 }
 
 /**
@@ -130,7 +96,7 @@ export class RankHistory {
   /** Scratch for `refitFactor`: each block's share of the history and its (clipped) score. */
   private readonly blockShares: Float64Array;
   private readonly blockScores: Float64Array;
-  /** `RANK_LOGS` and `RANK_DENSITIES` of this size: read once the history is full. */
+  /** `RANK_LOGS` and rank-scores.ts's `RANK_DENSITIES` of this size: read once the history is full. */
   private readonly rankLogs: Float64Array;
   private readonly densities: Float64Array;
   /**
@@ -306,63 +272,10 @@ export class RankHistory {
     return z;
   }
 
-  /**
-   * The factor that gives the expected normal scores back their unit variance, capped so that
-   * E[e^(±t·c·z)] stays at most the normal's e^(t²/2) (see the file's comment). Taken from the history's
-   * blocks of equal values, each value left out of its own block (its score among the others); 1 when
-   * no two values are equal. Refitted once the history has changed by as many values as it holds.
-   */
+  /** The expected normal scores' factor for the history as it is now (see rank-scores.ts). */
   private refitFactor(): void {
     this.changed = 0;
-    const n = this.count;
-    const sorted = this.sorted;
-    let tied = false;
-    for (let i = 1; i < n; i++) {
-      if (sorted[i] === sorted[i - 1]) {
-        tied = true;
-        break;
-      }
-    }
-    if (!tied) {
-      this.factor = 1;
-      return;
-    }
-    const shares = this.blockShares;
-    const scores = this.blockScores;
-    let blocks = 0;
-    let variance = 0;
-    let lower = 0;
-    for (let s = 0; s < n; ) {
-      let e = s + 1;
-      while (e < n && sorted[e] === sorted[s]) e++;
-      const upper = densityAtRank(e, n);
-      const score = (n * (lower - upper)) / (e - s);
-      shares[blocks] = (e - s) / n;
-      // Clipped where the charts clip, before the factor: a moment no smaller than theirs, so a factor no larger.
-      scores[blocks] = score > SCORE_CLIP ? SCORE_CLIP : score < -SCORE_CLIP ? -SCORE_CLIP : score;
-      variance += shares[blocks] * score * score;
-      blocks++;
-      lower = upper;
-      s = e;
-    }
-    let factor = variance > 0 ? 1 / Math.sqrt(variance) : 1;
-    const t = this.tilt;
-    const bound = Math.exp((t * t) / 2);
-    for (let side = -t; side <= t; side += 2 * t) {
-      // f(c) = E[e^(side·c·z)] - bound is convex in c with f(0) < 0: Newton from above, where f > 0, descends to its root.
-      for (let step = 0; step < 50; step++) {
-        let f = -bound;
-        let slope = 0;
-        for (let b = 0; b < blocks; b++) {
-          const term = shares[b] * Math.exp(side * factor * scores[b]);
-          f += term;
-          slope += term * side * scores[b];
-        }
-        if (f <= 1e-12 || !(slope > 0)) break;
-        factor -= f / slope;
-      }
-    }
-    this.factor = factor > 1 ? factor : 1;
+    this.factor = tiedScoreFactor(this.sorted, this.count, this.tilt, this.blockShares, this.blockScores);
   }
 
   /** ln p of the located y as a point anomaly the way `direction` looks (see the file's comment). */
@@ -463,38 +376,4 @@ export class RankHistory {
     const k = Math.round(TAIL_SHARE * n);
     return k < TAIL_MIN ? (TAIL_MIN < n ? TAIL_MIN : n - 1) : k;
   }
-}
-
-// Acklam's rational approximation of Φ⁻¹ (relative error 1.15e-9), constants hoisted for the hot path.
-const A0 = -3.969683028665376e1, A1 = 2.209460984245205e2, A2 = -2.759285104469687e2, A3 = 1.38357751867269e2, A4 = -3.066479806614716e1, A5 = 2.506628277459239;
-const B0 = -5.447609879822406e1, B1 = 1.615858368580409e2, B2 = -1.556989798598866e2, B3 = 6.680131188771972e1, B4 = -1.328068155288572e1;
-const C0 = -7.784894002430293e-3, C1 = -3.223964580411365e-1, C2 = -2.400758277161838, C3 = -2.549732539343734, C4 = 4.374664141464968, C5 = 2.938163982698783;
-const D0 = 7.784695709041462e-3, D1 = 3.224671290700398e-1, D2 = 2.445134137142996, D3 = 3.754408661907416;
-const P_LOW = 0.02425;
-
-/** Φ⁻¹(p) for p in (0, 1); ±8.3 at the ends (p rounding to 0 or 1). */
-export function normalQuantileFast(p: number): number {
-  // The central region inline (short enough to be inlined where it is called), the tails apart.
-  if (p >= P_LOW && p <= 1 - P_LOW) {
-    const q = p - 0.5;
-    const r = q * q;
-    return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
-  }
-  return normalQuantileTail(p);
-}
-
-function normalQuantileTail(p: number): number {
-  if (!(p > 1e-300)) return -37.5;
-  if (p >= 1) return 8.3;
-  if (p < P_LOW) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
-  }
-  if (p > 1 - P_LOW) {
-    const q = Math.sqrt(-2 * Math.log1p(-p));
-    return -(((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
-  }
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1);
 }
