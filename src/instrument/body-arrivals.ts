@@ -18,112 +18,19 @@
  *
  * A body that fails at the network fails for its reader at once, as the network's own stream does:
  * what had arrived and was not yet read is lost with it (a late reader, as without the monitor).
+ *
+ * This file is the queue: the network read into it, the pieces handed out of it with their times, the
+ * copy's pull, the end and the failure. What reads it (the prototypes, the readers, the async
+ * iterator) is body-readers.ts.
  */
 import type { Arrivals, Call } from '../call.js';
 import { monotonic } from '../lib/clock.js';
-
-type ReadResult = ReadableStreamReadResult<Uint8Array>;
+import { ARRIVALS, inPlaceReader, queueReader, readFrom, responsePrototype, type BodyQueue, type ReadResult } from './body-readers.js';
 
 /** UTF-8, a leading BOM dropped: as the platform's `text()` and `json()` decode a body. */
 const decoder = new TextDecoder();
 
-/** A body stream's arrivals, for its own `getReader` and async iterator (module functions, not closures per body). */
-const ARRIVALS = Symbol('llm-vitals.arrivals');
-
-function timedGetReader(this: any, options?: { mode?: string }): ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader {
-  const arrivals: BodyArrivals | undefined = this?.[ARRIVALS];
-  if (arrivals === undefined || options?.mode !== undefined) return ReadableStream.prototype.getReader.call(this, options as any);
-  return arrivals.reader(this);
-}
-
-function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
-  const arrivals: BodyArrivals | undefined = this?.[ARRIVALS];
-  if (arrivals === undefined) return (ReadableStream.prototype as any).values.call(this, options);
-  const reader = arrivals.reader(this);
-  return new QueueIterator(reader, options?.preventCancel === true, arrivals.readsQueue(reader) ? arrivals : undefined);
-}
-
-/**
- * The methods a timed body stream reads the queue with, on a prototype between the stream and the
- * platform's (made once): each body then takes one prototype change and one symbol-keyed store, where
- * three own properties defined on every body cost several times as much; no own property shows.
- */
-let timedPrototype: object | undefined;
-
-/**
- * The methods a timed Response's body is read with (what the SDKs call for a non-streamed answer:
- * `json()`, `text()`), reading the queue; the others (`arrayBuffer()`, `blob()`, `formData()`,
- * `clone()`) go to an equal copy made on first use. On a prototype between the Response and the
- * platform's, made once.
- */
-let timedResponsePrototype: object | undefined;
-const FORWARD = Symbol('llm-vitals.forward');
-
-function arrivalsOf(response: any): BodyArrivals | undefined {
-  return response?.[ARRIVALS];
-}
-
-/** The equal copy a timed Response's other methods read from (made once). */
-function forwarded(response: any): Response {
-  return (response[FORWARD] ??= arrivalsOf(response)!.copyOf(response));
-}
-
-function responsePrototype(): object {
-  if (timedResponsePrototype !== undefined) return timedResponsePrototype;
-  const platform = Response.prototype as any;
-  const viaCopy = (name: string) =>
-    function (this: any, ...args: unknown[]) {
-      if (arrivalsOf(this) === undefined) return platform[name].apply(this, args);
-      const copy: any = forwarded(this);
-      return copy[name](...args);
-    };
-  // json() and text(): from the queue (a copy's own, once one was made for another reader).
-  const fromQueue = (name: 'json' | 'text', parse?: (text: string) => unknown): PropertyDescriptor => ({
-    configurable: true,
-    writable: true,
-    value: function (this: any) {
-      const arrivals = arrivalsOf(this);
-      if (arrivals === undefined) return platform[name].call(this);
-      if (this[FORWARD] !== undefined) return this[FORWARD][name]();
-      const text = arrivals.text();
-      return parse === undefined ? text : text.then(parse);
-    },
-  });
-  const methods: PropertyDescriptorMap = {
-    json: fromQueue('json', JSON.parse),
-    text: fromQueue('text'),
-    bodyUsed: {
-      configurable: true,
-      get(this: any) {
-        const arrivals = arrivalsOf(this);
-        if (arrivals === undefined) return Reflect.get(platform, 'bodyUsed', this);
-        return this[FORWARD] !== undefined ? this[FORWARD].bodyUsed : arrivals.used;
-      },
-    },
-  };
-  for (const name of ['arrayBuffer', 'blob', 'formData', 'bytes', 'clone']) {
-    if (typeof platform[name] === 'function') methods[name] = { configurable: true, writable: true, value: viaCopy(name) };
-  }
-  return (timedResponsePrototype = Object.create(platform, methods));
-}
-
-/** Give `stream` the readers of the queue. */
-function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals): void {
-  (stream as any)[ARRIVALS] = arrivals;
-  if (Object.getPrototypeOf(stream) !== ReadableStream.prototype) {
-    // A subclass or another realm's stream: own methods, leaving its prototype alone.
-    Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
-    Object.defineProperty(stream, Symbol.asyncIterator, { configurable: true, writable: true, value: timedIterator });
-    return;
-  }
-  timedPrototype ??= Object.create(ReadableStream.prototype, {
-    getReader: { configurable: true, writable: true, value: timedGetReader },
-    [Symbol.asyncIterator]: { configurable: true, writable: true, value: timedIterator },
-  });
-  Object.setPrototypeOf(stream, timedPrototype!);
-}
-
-export class BodyArrivals implements Arrivals {
+export class BodyArrivals implements Arrivals, BodyQueue {
   lastDeliveredAt = 0;
   settledAt = 0;
   /** The network's body stream, read by `source` (this observer's own reader of it). */
@@ -439,129 +346,5 @@ export class BodyArrivals implements Arrivals {
         // Never reaches the app.
       }
     }
-  }
-}
-
-type QueueReaderClass = new (stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals) => ReadableStreamDefaultReader<Uint8Array>;
-type InPlaceReaderClass = new (arrivals: BodyArrivals) => ReadableStreamDefaultReader<Uint8Array>;
-let QueueReader: QueueReaderClass | undefined;
-let InPlaceReader: InPlaceReaderClass | undefined;
-
-/**
- * A real default reader of the copy (it holds the copy's lock; `closed`, `cancel()` and
- * `releaseLock()` are the platform's), whose `read()` takes pieces from the queue directly. Made on
- * first use: the platform's reader class is a global only where fetch is.
- */
-function queueReader(): QueueReaderClass {
-  return (QueueReader ??= class extends ReadableStreamDefaultReader<Uint8Array> {
-    private readonly arrivals: BodyArrivals;
-    private released = false;
-
-    constructor(stream: ReadableStream<Uint8Array>, arrivals: BodyArrivals) {
-      super(stream);
-      this.arrivals = arrivals;
-    }
-
-    override read(): Promise<ReadResult> {
-      if (this.released) return super.read();
-      return this.arrivals.take();
-    }
-
-    override releaseLock(): void {
-      this.released = true;
-      super.releaseLock();
-    }
-  });
-}
-
-/**
- * The reader of a body observed in place: an instance of the platform's `ReadableStreamDefaultReader`
- * class (by its prototype) whose methods read the queue; the body's real lock is the observer's.
- */
-function inPlaceReader(): InPlaceReaderClass {
-  if (InPlaceReader !== undefined) return InPlaceReader;
-  class Reader {
-    private readonly arrivals: BodyArrivals;
-    private released = false;
-
-    constructor(arrivals: BodyArrivals) {
-      this.arrivals = arrivals;
-    }
-
-    read(): Promise<ReadResult> {
-      if (this.released) return Promise.reject(new TypeError('Invalid state: The reader is not attached to a stream'));
-      return this.arrivals.take();
-    }
-
-    cancel(reason?: unknown): Promise<void> {
-      if (this.released) return Promise.reject(new TypeError('Invalid state: The reader is not attached to a stream'));
-      return this.arrivals.cancel(reason).then(() => undefined);
-    }
-
-    releaseLock(): void {
-      if (this.released) return;
-      this.released = true;
-      this.arrivals.released();
-    }
-
-    get closed(): Promise<undefined> {
-      return this.arrivals.closed();
-    }
-  }
-  Object.setPrototypeOf(Reader.prototype, ReadableStreamDefaultReader.prototype);
-  return (InPlaceReader = Reader as unknown as InPlaceReaderClass);
-}
-
-/** What `for await (const piece of stream)` uses: the platform's async iterator, over a queue reader. */
-class QueueIterator implements AsyncIterableIterator<Uint8Array> {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly preventCancel: boolean;
-  /** The queue the reader reads, when it is a queue reader: a piece at hand is handed on directly. */
-  private readonly arrivals: BodyArrivals | undefined;
-  private done = false;
-
-  constructor(reader: ReadableStreamDefaultReader<Uint8Array>, preventCancel: boolean, arrivals: BodyArrivals | undefined) {
-    this.reader = reader;
-    this.preventCancel = preventCancel;
-    this.arrivals = arrivals;
-  }
-
-  next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    // A piece at hand: one resolved promise, as the reader's read gives, without a `then` after it
-    // (per piece of a stream, that `then` and its promise cost more than the rest of the handing on).
-    const ready = this.arrivals?.ready();
-    if (ready !== undefined) return Promise.resolve(ready as IteratorResult<Uint8Array>);
-    return this.reader.read().then(this.onRead, this.onError);
-  }
-
-  async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
-    if (!this.done) {
-      this.done = true;
-      const cancelled = this.preventCancel ? undefined : this.reader.cancel(value);
-      this.reader.releaseLock();
-      await cancelled;
-    }
-    return { value: value as any, done: true };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  private readonly onRead = (result: ReadResult): IteratorResult<Uint8Array> => {
-    if (result.done) this.finish();
-    return result as IteratorResult<Uint8Array>;
-  };
-
-  private readonly onError = (error: unknown): never => {
-    this.finish();
-    throw error;
-  };
-
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.reader.releaseLock();
   }
 }
