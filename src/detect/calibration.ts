@@ -20,6 +20,13 @@
  * window is compared only with windows that share none of its values, so a rising incident does not
  * teach the tail its own growth (the mean excess chasing it) before it is reported.
  *
+ * The tail's level u is one the history has reached: on a short history the grid's step from the
+ * last level more than `tailShare` of it reached can pass every surprise seen (a warm-up that holds
+ * one day's burst), and a share of 0 there would call every surprise beyond it infinitely rare, the
+ * stage tempering nothing. A surprise another rule has already reported (`teach` 'levels') is counted
+ * as having happened but does not set the tail's slope: one wild value would otherwise stretch the
+ * mean excess so far that every later incident below it reads as ordinary.
+ *
  * The idea is Numenta's anomaly likelihood (Ahmad et al. 2017, "Unsupervised real-time anomaly
  * detection for streaming data", Neurocomputing 262), with the tail of the streaming POT of Siffer
  * et al. (2017), "Anomaly detection in streams with extreme value theory" (KDD), shape 0.
@@ -39,6 +46,12 @@ function levelOf(surprise: number): number {
 
 const levelValue = (j: number) => BASE * Math.pow(GROWTH, j);
 
+/**
+ * What a judged surprise teaches the history: everything; only that its level was reached (not the
+ * tail's slope); or nothing.
+ */
+export type Teach = 'all' | 'levels' | 'none';
+
 export class SurpriseCalibrator {
   /** counts[j]: weight of past surprises at or above level j. */
   private readonly counts = new Float64Array(LEVELS);
@@ -49,8 +62,9 @@ export class SurpriseCalibrator {
   private tailLevel = LEVELS - 1;
   private excess = 1;
   private sinceTail = 0;
-  /** Surprises judged but not yet counted (a ring of `delay`). */
+  /** Surprises judged but not yet counted (a ring of `delay`), and whether each may set the slope. */
   private readonly pending: Float64Array;
+  private readonly pendingSlope: Uint8Array;
   private pendingNext = 0;
   private pendingFill = 0;
 
@@ -67,24 +81,25 @@ export class SurpriseCalibrator {
     // update touches only the levels it reached, not every counter.
     this.growth = 1 / (1 - 1 / horizon);
     this.pending = new Float64Array(delay);
+    this.pendingSlope = new Uint8Array(delay);
   }
 
   /**
    * The calibrated surprise of L (nats): no more than the history says it is, min(L, rarity(L)); L is
-   * counted into the history (`delay` observations later).
+   * counted into the history (`delay` observations later) as `teach` says.
    */
-  calibrate(surprise: number, count = true): number {
-    const rarity = this.rarity(surprise, count);
+  calibrate(surprise: number, teach: Teach = 'all'): number {
+    const rarity = this.rarity(surprise, teach);
     return rarity < surprise ? rarity : surprise;
   }
 
   /**
    * How rare the history says L is, -ln P̂(surprise ≥ L) (Infinity while the history is empty), and L
-   * counted into it (unless `count` is false: a value already reported as an incident by another
-   * rule, whose surprise must not teach the tail): for a statistic ranked only against its own past,
-   * not a calibrated surprise itself.
+   * counted into it as `teach` says ('levels' for a value already reported as an incident by another
+   * rule, whose surprise must not set the tail's slope): for a statistic ranked only against its own
+   * past, not a calibrated surprise itself.
    */
-  rarity(surprise: number, count = true): number {
+  rarity(surprise: number, teach: Teach = 'all'): number {
     let rarity = surprise > BASE ? Infinity : surprise;
     if (surprise > BASE && this.total > 0) {
       const u = levelValue(this.tailLevel);
@@ -102,14 +117,17 @@ export class SurpriseCalibrator {
         rarity = -Math.log(reached / this.total);
       }
     }
-    if (!count) return rarity;
+    if (teach === 'none') return rarity;
+    const slope = teach === 'all';
     const pending = this.pending;
-    if (pending.length === 0) this.count(surprise);
+    if (pending.length === 0) this.count(surprise, slope);
     else {
-      if (this.pendingFill === pending.length) this.count(pending[this.pendingNext]);
+      const next = this.pendingNext;
+      if (this.pendingFill === pending.length) this.count(pending[next], this.pendingSlope[next] === 1);
       else this.pendingFill++;
-      pending[this.pendingNext] = surprise;
-      this.pendingNext = this.pendingNext + 1 === pending.length ? 0 : this.pendingNext + 1;
+      pending[next] = surprise;
+      this.pendingSlope[next] = slope ? 1 : 0;
+      this.pendingNext = next + 1 === pending.length ? 0 : next + 1;
     }
     return rarity;
   }
@@ -122,18 +140,19 @@ export class SurpriseCalibrator {
     this.excess = 1;
     this.sinceTail = 0;
     this.pending.fill(0);
+    this.pendingSlope.fill(0);
     this.pendingNext = 0;
     this.pendingFill = 0;
   }
 
-  private count(surprise: number): void {
+  private count(surprise: number, slope: boolean): void {
     const w = this.weight;
     this.total += w;
     const level = levelOf(surprise);
     // Surprises at or below the lowest level only count toward the total.
     if (surprise > BASE) for (let j = 0; j <= level; j++) this.counts[j] += w;
     const u = levelValue(this.tailLevel);
-    if (surprise > u) {
+    if (slope && surprise > u) {
       // Mean excess over u, followed with the weight of the tail's own observations.
       this.excess = Math.max(1, this.excess + 0.05 * (surprise - u - this.excess));
     }
@@ -147,12 +166,16 @@ export class SurpriseCalibrator {
     }
   }
 
-  /** u: the lowest grid level that no more than `tailShare` of the history reached. */
+  /**
+   * u: the lowest grid level that no more than `tailShare` of the history reached, or the highest
+   * level below it that the history reached at all.
+   */
   private placeTail(): void {
     this.sinceTail = 0;
     const limit = this.tailShare * this.total;
     let j = 0;
     while (j < LEVELS - 1 && this.counts[j] > limit) j++;
+    while (j > 0 && !(this.counts[j] > 0)) j--;
     this.tailLevel = j;
   }
 }

@@ -36,10 +36,13 @@
  * seasonal-naive and AR(1) forecasting (Hyndman & Athanasopoulos, "Forecasting: Principles and
  * Practice", §5.2 and §9.3). On NAB's subset it scores what bench/results/detect.md reports.
  */
-import { SurpriseCalibrator } from './calibration.js';
+import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
+import { resolveTuning, type SeriesTuning } from './series-tuning.js';
 import { median } from './stats.js';
+
+export { SERIES_TUNING, type SeriesTuning } from './series-tuning.js';
 
 export interface SeriesOptions extends DetectorOptions {
   /**
@@ -52,51 +55,6 @@ export interface SeriesOptions extends DetectorOptions {
    * leave-one-category-out folds choose them on the training categories (bench/nab-baselines/run.mjs).
    */
   tuning?: Partial<SeriesTuning>;
-}
-
-/** The constants of the `series` detector that a refit may choose; the defaults are the shipped ones. */
-export interface SeriesTuning {
-  /** Values in the mean-surprise window. */
-  window: number;
-  /** A value beyond every value seen by more than this share of their range is out of range (NAB's HTM detector has 0.05). */
-  rangeTolerance: number;
-  /** How much lower the seasonal model's recent surprise must be for it to be used. */
-  seasonalAdvantage: number;
-  /** The share of a surprise history read as its tail (calibration.ts). */
-  tailShare: number;
-}
-
-export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
-  window: 30,
-  // NAB's HTM detector uses 0.05; 0.1 is the best on all 34 NAB files at 0.5 (75.3 against 75.2), and
-  // with 0.05 shipped, 3 of 4 leave-one-category-out folds and 33 of 34 leave-one-file-out choices
-  // already chose 0.1 (bench/results/nab-baselines.md).
-  rangeTolerance: 0.1,
-  seasonalAdvantage: 0.8,
-  tailShare: 0.02,
-});
-
-const TUNING_LIMITS: Record<keyof SeriesTuning, [number, number]> = {
-  window: [2, 1000],
-  rangeTolerance: [0, 10],
-  seasonalAdvantage: [0, 1],
-  tailShare: [0.001, 0.5],
-};
-
-function resolveTuning(tuning: Partial<SeriesTuning> | undefined): SeriesTuning {
-  if (tuning === undefined) return SERIES_TUNING;
-  if (typeof tuning !== 'object' || tuning === null) detectorOptionFailure('tuning', 'an object', tuning);
-  const out = { ...SERIES_TUNING };
-  for (const [key, value] of Object.entries(tuning)) {
-    const limits = TUNING_LIMITS[key as keyof SeriesTuning];
-    if (limits === undefined) detectorOptionFailure(`tuning.${key}`, `one of ${Object.keys(SERIES_TUNING).join(', ')}`, key);
-    if (value === undefined) continue;
-    if (!(typeof value === 'number' && value >= limits[0] && value <= limits[1]) || (key === 'window' && !Number.isInteger(value))) {
-      detectorOptionFailure(`tuning.${key}`, `a number in [${limits[0]}, ${limits[1]}]`, value);
-    }
-    out[key as keyof SeriesTuning] = value;
-  }
-  return out;
 }
 
 const DAY_MS = 86_400_000;
@@ -163,6 +121,8 @@ export class SeriesDetector extends StreamingDetector {
   private max = -Infinity;
   /** Values seen since the warm-up ended. */
   private seen = 0;
+  /** Values since the latest one the range rule reported (counted up to the window's width). */
+  private sinceReported = Infinity;
 
   constructor(options?: SeriesOptions) {
     super(options, ['period', 'tuning']);
@@ -225,10 +185,13 @@ export class SeriesDetector extends StreamingDetector {
     const tolerance = byRange > bySd ? byRange : bySd;
     const direction = this.options.direction;
     const outOfRange = max > min && ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance));
-    // An out-of-range value is reported by the range rule: its surprise does not teach the point
-    // statistics' tail (one huge spike would stretch it so far that a level shift later, big but
-    // within the range the spike made, scores under the budget).
-    const surprise = this.step(y, !(outOfRange && !this.cooling));
+    // An out-of-range value is reported by the range rule: its surprise is counted as having happened
+    // but does not set the slope of the statistics' tails (one huge spike would stretch them so far
+    // that a level shift later, big but within the range the spike made, scores under the budget).
+    const reported = outOfRange && !this.cooling;
+    if (reported) this.sinceReported = 0;
+    else if (this.sinceReported < this.window.length) this.sinceReported++;
+    const surprise = this.step(y, reported ? 'levels' : 'all');
     if (outOfRange) {
       this.reason = 'range';
       return Infinity;
@@ -237,7 +200,7 @@ export class SeriesDetector extends StreamingDetector {
   }
 
   /** One value through the models: their updates, and the surprise in nats after calibration. */
-  private step(y: number, countPoint = true): number {
+  private step(y: number, teach: Teach = 'all'): number {
     const direction = this.options.direction;
     const forecastLevel = this.level + this.phi * (this.previous - this.level);
     const levelZ = (y - forecastLevel) / this.levelError.scale;
@@ -269,11 +232,11 @@ export class SeriesDetector extends StreamingDetector {
     this.followLevel(y);
 
     const surprise = -logTailFor(direction, z);
-    let best = this.pointCalibrator.calibrate(surprise, countPoint);
+    let best = this.pointCalibrator.calibrate(surprise, teach);
     // An error of a size this series has often shown is not an anomaly, however many of today's
     // standard errors it is (the error scale narrows after a noisy start: the same daily spike would
     // become a new record of surprise every day).
-    const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale), countPoint);
+    const size = this.sizeCalibrator.rarity(-logTailFor(direction, (y - forecast) / this.sizeScale), teach);
     if (size < best) best = size;
     let reason: AlertReason = 'point';
     // The window adds up the surprise of whichever model explains each value better: a stretch that
@@ -288,7 +251,9 @@ export class SeriesDetector extends StreamingDetector {
     if (this.windowFill < width) this.windowFill++;
     else {
       const mean = this.windowSum / width;
-      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0);
+      // A window that holds a value the range rule reported teaches its level, not the tail's slope,
+      // as that value does the point statistics.
+      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0, this.sinceReported < width ? 'levels' : 'all');
       if (windowSurprise > best) {
         best = windowSurprise;
         reason = z >= 0 ? 'level_up' : 'level_down';
@@ -417,5 +382,6 @@ export class SeriesDetector extends StreamingDetector {
     this.min = Infinity;
     this.max = -Infinity;
     this.seen = 0;
+    this.sinceReported = Infinity;
   }
 }

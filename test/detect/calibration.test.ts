@@ -48,4 +48,42 @@ describe('the likelihood stage (SurpriseCalibrator)', () => {
     expect(seen.slice(0, 4)).toEqual([20, 20, 20, 20]);
     expect(seen[4]).toBeCloseTo(second, 9);
   });
+
+  it('reads its tail from a level the history reached, even when the grid steps past every surprise seen', () => {
+    // A short history: 300 quiet surprises and 12 at 6.5 nats (4%, more than the 2% tail share), none
+    // higher: the grid level above 6.5 that no more than 2% reached is one nobody reached.
+    const c = new SurpriseCalibrator(100_000);
+    for (let i = 0; i < 312; i++) c.calibrate(i % 26 === 0 ? 6.5 : 0.1);
+    // The tail starts where the 12 are, -ln(12 / 312) = 3.3 nats, and extrapolates from there: 11 nats
+    // is tempered, not taken as it is (which a share of 0 at the tail's level would do).
+    const judged = c.calibrate(11);
+    expect(judged).toBeLessThan(11);
+    expect(judged).toBeGreaterThan(-Math.log(12 / 312));
+  });
+
+  it("counts a surprise taught as 'levels' as having happened, without letting it set the tail's slope", () => {
+    const levels = new SurpriseCalibrator(100_000);
+    const all = new SurpriseCalibrator(100_000);
+    const next = exponential(3);
+    for (let i = 0; i < 5000; i++) {
+      const l = next();
+      levels.calibrate(l);
+      all.calibrate(l);
+    }
+    // One wild surprise (a spike the range rule reported): taught fully, it stretches the mean excess
+    // so far that a later, smaller incident reads as ordinary; taught as levels, it does not.
+    levels.calibrate(3000, 'levels');
+    all.calibrate(3000);
+    for (let i = 0; i < 64; i++) {
+      const l = next();
+      levels.calibrate(l);
+      all.calibrate(l);
+    }
+    expect(levels.rarity(30, 'none')).toBeGreaterThan(15);
+    expect(all.rarity(30, 'none')).toBeLessThan(10);
+    // ...and it was counted: a level it reached, reached twice more, is as rare as it has been.
+    levels.calibrate(3000, 'levels');
+    levels.calibrate(3000, 'levels');
+    expect(levels.rarity(3000, 'none')).toBeCloseTo(-Math.log(3 / 5133), 0);
+  });
 });
