@@ -101,6 +101,13 @@ function findCircles(graph: Map<string, string[]>): string[][] {
 
 const name = (file: string): string => relative(ROOT, file);
 
+/** Lines as `wc -l` counts them: a last line without its newline still counts. */
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  const lines = text.split('\n').length;
+  return text.endsWith('\n') ? lines - 1 : lines;
+}
+
 describe('the source layout', () => {
   const files = sourceFiles();
   const graph = importGraph(files);
@@ -114,5 +121,11 @@ describe('the source layout', () => {
   it('has no import circle among src/ files (type-only and lazy imports included)', () => {
     const circles = findCircles(graph).map((circle) => circle.map(name).join(' -> '));
     expect(circles, `import circles:\n  ${circles.join('\n  ')}`).toEqual([]);
+  });
+
+  it(`has no source file over ${MAX_LINES} lines`, () => {
+    const over = files.map((file) => ({ file, lines: lineCount(readFileSync(file, 'utf8')) })).filter(({ lines }) => lines > MAX_LINES);
+    const named = over.map(({ file, lines }) => `${name(file)}: ${lines} lines`);
+    expect(named, `over ${MAX_LINES} lines:\n  ${named.join('\n  ')}`).toEqual([]);
   });
 });
