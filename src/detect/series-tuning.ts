@@ -19,9 +19,9 @@ export interface SeriesTuning {
 
 export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
   window: 30,
-  // NAB's HTM detector uses 0.05; 0.1 is the best on all 34 NAB files at 0.5 (75.3 against 75.2), and
-  // with 0.05 shipped, 3 of 4 leave-one-category-out folds and 33 of 34 leave-one-file-out choices
-  // already chose 0.1 (bench/results/nab-baselines.md).
+  // NAB's HTM detector uses 0.05; 0.1 is the best on all 34 NAB files at 0.5 (75.8 against 75.7), every
+  // leave-one-category-out fold and all 34 leave-one-file-out choices pick it (and, with 0.05 shipped,
+  // 3 of 4 folds and 33 of 34 leave-one-file-out choices already did; bench/results/nab-baselines.md).
   rangeTolerance: 0.1,
   seasonalAdvantage: 0.8,
   tailShare: 0.02,
