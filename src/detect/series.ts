@@ -29,7 +29,10 @@
  * - Out of range: a value beyond every value seen since the start by more than 10% of their range
  *   (the "spatial anomaly" rule of NAB's HTM detector, which has 5%) and by more than one standard deviation of the
  *   series around its level scores 1 (reason `range`), whatever the models say: a level the series
- *   has never been near is news even when the recent values lead to it.
+ *   has never been near is news even when the recent values lead to it. Such a value, and each
+ *   window holding it, teaches the statistics' histories that its level was reached but not their
+ *   tails' slope: one wild value would otherwise flatten a tail so far that later incidents below it
+ *   read as ordinary.
  *
  * Score and alerting as every detector (detector.ts). The ideas: Numenta's HTM anomaly likelihood
  * (Ahmad et al. 2017) for the short-window average of surprises against their long-run distribution,
