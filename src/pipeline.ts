@@ -10,7 +10,8 @@
  * `openCallsEnded()` is what `shutdown()` waits for before the sinks stop.
  */
 import type { Call } from './call.js';
-import type { Sink } from './sinks/sink.js';
+import type { CallRecord } from './record.js';
+import type { MetricLabels, Sink } from './sinks/sink.js';
 
 /** One step between a finished call and the sinks. */
 export interface Stage {
@@ -28,6 +29,10 @@ export class Pipeline {
   afterSinks: ((call: Call) => void) | undefined = undefined;
   private readonly stages: readonly Stage[];
   private readonly sinks: readonly Sink[];
+  /** Each hook's sinks, in order, with the hook bound: read once here, so no call looks a method up per sink. */
+  private readonly onStarted: Hook;
+  private readonly onFinished: Hook;
+  private readonly onEnded: Hook;
   private readonly fault: Fault;
   /** Calls held in a stage now. */
   private readonly held = new Set<Call>();
@@ -39,6 +44,9 @@ export class Pipeline {
     this.stages = stages;
     this.sinks = sinks;
     this.fault = fault;
+    this.onStarted = hookOf(sinks, 'callStarted');
+    this.onFinished = hookOf(sinks, 'callFinished');
+    this.onEnded = hookOf(sinks, 'callEnded');
     for (let i = 0; i < stages.length; i++) {
       const from = i + 1;
       stages[i].connect((call) => this.run(call, from));
@@ -48,35 +56,13 @@ export class Pipeline {
   /** A call was issued: the sinks that count calls in flight hear of it. */
   started(call: Call): void {
     this.openCalls++;
-    const record = call.record;
-    const labels = call.labels!;
-    const sinks = this.sinks;
-    for (let i = 0; i < sinks.length; i++) {
-      const sink = sinks[i];
-      if (sink.callStarted === undefined) continue;
-      try {
-        sink.callStarted(record, labels);
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
+    this.fanOut(this.onStarted, call);
   }
 
   /** The call ended for the app: in-flight counts drop now; its record goes through the stages. */
   ended(call: Call): void {
     if (--this.openCalls === 0 && this.noCallOpen !== undefined) this.noCallOpen();
-    const record = call.record;
-    const labels = call.labels!;
-    const sinks = this.sinks;
-    for (let i = 0; i < sinks.length; i++) {
-      const sink = sinks[i];
-      if (sink.callFinished === undefined) continue;
-      try {
-        sink.callFinished(record, labels);
-      } catch (error) {
-        this.fault(sink.name, error);
-      }
-    }
+    this.fanOut(this.onFinished, call);
     this.run(call, 0);
   }
 
@@ -147,18 +133,22 @@ export class Pipeline {
     // the record; and whatever happens below, no flush() waits for it forever.
     if (this.held.size > 0 && this.held.delete(call) && this.flushes.length > 0) this.released(call);
     call.pending = undefined;
+    this.fanOut(this.onEnded, call);
+    if (this.afterSinks !== undefined) this.afterSinks(call);
+  }
+
+  /** One hook of every sink that has it, each isolated: one that throws is reported and the rest still run. */
+  private fanOut(hook: Hook, call: Call): void {
     const record = call.record;
     const labels = call.labels!;
-    const sinks = this.sinks;
-    for (let i = 0; i < sinks.length; i++) {
-      const sink = sinks[i];
+    const calls = hook.calls;
+    for (let i = 0; i < calls.length; i++) {
       try {
-        sink.callEnded(record, labels);
+        calls[i](record, labels);
       } catch (error) {
-        this.fault(sink.name, error);
+        this.fault(hook.names[i], error);
       }
     }
-    if (this.afterSinks !== undefined) this.afterSinks(call);
   }
 
   /** A held call reached the sinks: the flushes that waited for it as their last one resolve. */
@@ -172,4 +162,27 @@ export class Pipeline {
       }
     }
   }
+}
+
+/** The sinks that have one hook: the hook bound to each, and each sink's name for its faults. */
+interface Hook {
+  readonly calls: readonly ((record: CallRecord, labels: MetricLabels) => void)[];
+  readonly names: readonly string[];
+}
+
+/**
+ * A hook's sinks, read once when the monitor is composed. Looking the method up on each sink per call
+ * was a megamorphic load at every step (a monitor with all defaults has seven sink classes), and a
+ * sink without the hook cost the lookup anyway.
+ */
+function hookOf(sinks: readonly Sink[], name: 'callStarted' | 'callFinished' | 'callEnded'): Hook {
+  const calls: Hook['calls'][number][] = [];
+  const names: string[] = [];
+  for (const sink of sinks) {
+    const method = sink[name];
+    if (typeof method !== 'function') continue;
+    calls.push(method.bind(sink));
+    names.push(sink.name);
+  }
+  return { calls, names };
 }
