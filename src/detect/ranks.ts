@@ -81,7 +81,11 @@ export class RankHistory {
   private located = NaN;
   private below = 0;
   private notAbove = 0;
-  /** Once full, the place of the oldest value (the one `add` forgets), found with the located y's. */
+  /**
+   * Once full, the place of the oldest value (the one `add` forgets), found with the located y's: the
+   * last of its equal values when it is below y, else the first, so that only the values strictly
+   * between the two move.
+   */
   private oldest = 0;
   /**
    * The smallest gap between two different values the history has held (since `reset`): the signal's
@@ -160,7 +164,8 @@ export class RankHistory {
   /**
    * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y. Three
    * binary searches side by side: the first index ≥ y, the first > y, and, once full, the oldest
-   * value's place (`add` forgets it). They are branch-free (the comparison's 0 or 1 masks the step):
+   * value's place (`add` forgets it: the first index > it, less one, when it is below y; else the
+   * first index ≥ it). They are branch-free (the comparison's 0 or 1 masks the step):
    * on values that arrive in no order the branch of a plain binary search is mispredicted half the
    * time, which cost more than the search itself. Each keeps its answer in [base, base + length] and
    * halves the length.
@@ -174,6 +179,8 @@ export class RankHistory {
       return;
     }
     const old = n === this.size ? this.ring[this.next] : y;
+    // Loop-invariant: which end of the oldest value's block it leaves from.
+    const oldBelow = old < y;
     let below = 0;
     let notAbove = 0;
     let oldest = 0;
@@ -182,12 +189,12 @@ export class RankHistory {
       const half = length >>> 1;
       below += -(sorted[below + half - 1] < y) & half;
       notAbove += -(sorted[notAbove + half - 1] <= y) & half;
-      oldest += -(sorted[oldest + half - 1] < old) & half;
+      oldest += -(oldBelow ? sorted[oldest + half - 1] <= old : sorted[oldest + half - 1] < old) & half;
       length -= half;
     }
     this.below = below + +(sorted[below] < y);
     this.notAbove = notAbove + +(sorted[notAbove] <= y);
-    this.oldest = oldest + +(sorted[oldest] < old);
+    this.oldest = oldBelow ? oldest + +(sorted[oldest] <= old) - 1 : oldest + +(sorted[oldest] < old);
   }
 
   /** Remember the located y, forgetting the oldest value once full. */
@@ -195,10 +202,20 @@ export class RankHistory {
     if (this.located !== y) this.locate(y);
     this.learnResolution(y);
     const sorted = this.sorted;
-    const j = this.notAbove;
     const full = this.count === this.size;
-    // The place the values between move from: the oldest's, once full (forgotten as y comes in), else the end.
+    const old = this.ring[this.next];
+    if (full && old === y) {
+      // The value forgotten is the one that comes: the sorted values stay as they are (a count's or a
+      // constant's usual update, which moved a whole block of equal values before).
+      this.changed++;
+      this.next = this.next + 1 === this.size ? 0 : this.next + 1;
+      this.located = NaN;
+      return;
+    }
+    // The place the values between move from: the oldest's, once full (forgotten as y comes in), else the
+    // end; and y's: after the values below it when the oldest is below it, else after its equals.
     const i = full ? this.oldest : this.count++;
+    const j = full && old < y ? this.below : this.notAbove;
     // Move the values between i and y's place by one, in one pass; [first, last] changed.
     let first: number;
     let last: number;
