@@ -29,6 +29,7 @@
 import type { Direction } from './detector.js';
 import { normalQuantileFast } from './normal-quantile-fast.js';
 import { densityAtRank, rankDensitiesOf, tiedScoreFactor } from './rank-scores.js';
+import { firstAbove, firstNotBelow } from './sorted-search.js';
 
 /** Share of the history treated as its tail, and the fewest values in it. */
 const TAIL_SHARE = 0.1;
@@ -162,40 +163,31 @@ export class RankHistory {
   }
 
   /**
-   * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y. Three
-   * binary searches side by side: the first index ≥ y, the first > y, and, once full, the oldest
-   * value's place (`add` forgets it: the first index > it, less one, when it is below y; else the
-   * first index ≥ it). They are branch-free (the comparison's 0 or 1 masks the step):
-   * on values that arrive in no order the branch of a plain binary search is mispredicted half the
-   * time, which cost more than the search itself. Each keeps its answer in [base, base + length] and
-   * halves the length.
+   * Find y's place in the history: call before `normalScore`, `logTail` and `add` of the same y. The
+   * first index ≥ y and the first > y, and, once full, the place of the oldest value (`add` forgets
+   * it: the first index > it, less one, when it is below y; else the first index ≥ it), each by a
+   * branch-free binary search (sorted-search.ts) unless an end of the history or y's neighbour
+   * answers it at once: a y below every value, a y with no equal (the first > y is then the first ≥
+   * y), a y at the top, an oldest equal to y (`add` moves nothing then).
    */
   locate(y: number): void {
     this.located = y;
     const n = this.count;
     const sorted = this.sorted;
     if (n === 0) {
-      this.below = this.notAbove = this.oldest = 0;
+      this.below = this.notAbove = 0;
       return;
     }
-    const old = n === this.size ? this.ring[this.next] : y;
-    // Loop-invariant: which end of the oldest value's block it leaves from.
-    const oldBelow = old < y;
-    let below = 0;
-    let notAbove = 0;
-    let oldest = 0;
-    let length = n;
-    while (length > 1) {
-      const half = length >>> 1;
-      below += -(sorted[below + half - 1] < y) & half;
-      notAbove += -(sorted[notAbove + half - 1] <= y) & half;
-      oldest += -(oldBelow ? sorted[oldest + half - 1] <= old : sorted[oldest + half - 1] < old) & half;
-      length -= half;
+    const below = sorted[0] < y ? firstNotBelow(sorted, 1, n, y) : 0;
+    this.below = below;
+    this.notAbove = below === n || sorted[below] > y ? below : sorted[n - 1] <= y ? n : firstAbove(sorted, below + 1, n - 1, y);
+    if (n === this.size) {
+      const old = this.ring[this.next];
+      if (old < y) this.oldest = firstAbove(sorted, 0, below, old) - 1;
+      else if (old > y) this.oldest = firstNotBelow(sorted, this.notAbove, n, old);
     }
-    this.below = below + +(sorted[below] < y);
-    this.notAbove = notAbove + +(sorted[notAbove] <= y);
-    this.oldest = oldBelow ? oldest + +(sorted[oldest] <= old) - 1 : oldest + +(sorted[oldest] < old);
   }
+
 
   /** Remember the located y, forgetting the oldest value once full. */
   add(y: number): void {

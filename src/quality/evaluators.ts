@@ -75,15 +75,17 @@ const I_CANT = "I(?: (?:can(?:'|no)?t|cannot|won'?t|am unable to|am not able to)
 /**
  * Openings of a refusal, read in the first REFUSAL_WINDOW characters only (a refusal comes first; a
  * long answer that later says "I can't" is not one). Models write the apostrophe straight or curly.
+ * One expression of the alternatives, so an output is matched once, not once per opening.
  */
-const REFUSAL: RegExp[] = [
-  `^\\s*(?:I'?m|I am) (?:sorry|afraid),? (?:but )?${I_CANT}\\b`,
-  `^\\s*(?:Sorry|I apologi[sz]e),? (?:but )?${I_CANT}\\b`,
-  `^\\s*${I_CANT} (?:help|assist|comply|provide|fulfil|support|do that|answer|engage|create|generate|share|discuss)\\b`,
-  `^\\s*(?:As an AI(?: language model)?|As a language model),? (?:${I_CANT}|I don'?t|I do not)\\b`,
-  `^\\s*I must (?:decline|refuse)\\b`,
-  `^\\s*Unfortunately,? ${I_CANT}\\b`,
-].map((source) => new RegExp(source.replace(/'/g, "['\u2019]"), 'i'));
+const REFUSAL_OPENINGS = [
+  `(?:I'?m|I am) (?:sorry|afraid),? (?:but )?${I_CANT}\\b`,
+  `(?:Sorry|I apologi[sz]e),? (?:but )?${I_CANT}\\b`,
+  `${I_CANT} (?:help|assist|comply|provide|fulfil|support|do that|answer|engage|create|generate|share|discuss)\\b`,
+  `(?:As an AI(?: language model)?|As a language model),? (?:${I_CANT}|I don'?t|I do not)\\b`,
+  `I must (?:decline|refuse)\\b`,
+  `Unfortunately,? ${I_CANT}\\b`,
+];
+const REFUSAL = new RegExp(`^\\s*(?:${REFUSAL_OPENINGS.map((source) => `(?:${source})`).join('|')})`.replace(/'/g, "['\u2019]"), 'i');
 const REFUSAL_WINDOW = 300;
 
 export const nonEmpty: Evaluator = {
@@ -132,8 +134,7 @@ export const noRefusal: Evaluator = {
     for (const reason of record.finishReasons) if (reason === 'content_filter' || reason === 'refusal' || reason === 'SAFETY') return false;
     if (endedInToolCalls(record) || output.trim() === '') return undefined;
     const opening = output.length > REFUSAL_WINDOW ? output.slice(0, REFUSAL_WINDOW) : output;
-    for (const pattern of REFUSAL) if (pattern.test(opening)) return false;
-    return true;
+    return !REFUSAL.test(opening);
   },
 };
 
