@@ -33,7 +33,10 @@
  * detectors watch the calls' latencies and the evaluators yield on a time budget: under valgrind real
  * time makes two runs of one variant alert, re-learn and compile differently (counts of one window then
  * differ by more than the figure, or come out with the compilers negative); on the virtual clock every
- * run sees the same steady latencies, as a healthy app's monitor does. Work driven by timers (the resource sampler) still follows wall time,
+ * run sees the same steady latencies, as a healthy app's monitor does. `--virtual-clock-jitter`: the
+ * same clock, but each read advances a seeded pseudo-random 5 to 15 µs, so latencies and throughputs
+ * vary from call to call as a real app's do (the detectors then rank and move values as they do on
+ * real data) and still follow the same sequence in every run. Work driven by timers (the resource sampler) still follows wall time,
  * which valgrind stretches about 50×: count it per second (bench/resources.mjs), not per call.
  * Time per call (`--time`): the window is timed in batches of B calls (default 100); it prints the
  * median batch's time per call. Prints one JSON line on stdout; progress and failures on stderr.
@@ -44,15 +47,16 @@ import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
 import { fetchFor, requests, expected, streamedChunks } from './fixture.mjs';
 
 const variants = ['bare', 'llm-vitals', 'llm-vitals-prom', 'traceloop', 'otel-contrib', 'openinference', 'langfuse', 'openlit'];
-const usage = `usage: node --single-threaded bench/peers/run.mjs <${variants.join('|')}> <json|stream> <N> [--warmup W] [--openai 6|7] [--time] [--batch B] [--virtual-clock]`;
+const usage = `usage: node --single-threaded bench/peers/run.mjs <${variants.join('|')}> <json|stream> <N> [--warmup W] [--openai 6|7] [--time] [--batch B] [--virtual-clock | --virtual-clock-jitter]`;
 
 function parseArgs(argv) {
   const positional = [];
-  const flags = { warmup: 3000, openai: undefined, time: false, batch: 100, virtualClock: false };
+  const flags = { warmup: 3000, openai: undefined, time: false, batch: 100, virtualClock: false, jitter: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--time') flags.time = true;
     else if (a === '--virtual-clock') flags.virtualClock = true;
+    else if (a === '--virtual-clock-jitter') flags.virtualClock = flags.jitter = true;
     else if (a === '--warmup' || a === '--openai' || a === '--batch') flags[a.slice(2)] = Number(argv[++i]);
     else if (a.startsWith('--')) fail(`unknown flag ${a}\n${usage}`);
     else positional.push(a);
@@ -78,11 +82,21 @@ if (args.virtualClock) {
   // bucketed by absolute time (the snapshot's per-second rates, event times) then falls alike.
   const perf = performance;
   let t = 1000;
+  // xorshift32, seeded alike in every run: a step of 5 to 15 µs per read with --virtual-clock-jitter.
+  let seed = 2463534242;
+  const step = args.jitter
+    ? () => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return 0.005 + 0.01 * ((seed >>> 0) / 4294967296);
+      }
+    : () => 0.01;
   perf.now = function now() {
-    return (t += 0.01);
+    return (t += step());
   };
   Date.now = function now() {
-    return 1_800_000_000_000 + Math.floor((t += 0.01));
+    return 1_800_000_000_000 + Math.floor((t += step()));
   };
 }
 const module = await import(`./variants/${variant}.mjs`);

@@ -9,6 +9,7 @@
  *       [--warmup 3000] [--n1 1000] [--n2 2000] [--time-n 2000] [--no-instructions] [--no-time]
  *       [--shared-tool]          count with ../shared/tools/instructions-per-op itself (no split)
  *       [--virtual-clock]        every run on run.mjs's virtual clock (see its header; for all defaults)
+ *       [--virtual-clock-jitter] the same clock, advancing a seeded 5 to 15 µs per read (latencies vary)
  *
  * A variant may name its openai major (`llm-vitals@6`); by default it gets the newest its
  * instrumentation accepts. "added" is a variant's count minus `bare`'s on the same openai major (the
@@ -34,7 +35,7 @@ const labels = {
 };
 const sixOnly = new Set(['traceloop', 'otel-contrib']);
 
-const opts = { variants: all, modes: ['json', 'stream'], warmup: 3000, n1: 1000, n2: 2000, timeN: 2000, instructions: true, time: true, sharedTool: false, virtualClock: false };
+const opts = { variants: all, modes: ['json', 'stream'], warmup: 3000, n1: 1000, n2: 2000, timeN: 2000, instructions: true, time: true, sharedTool: false, virtualClock: false, jitter: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -46,6 +47,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-time') opts.time = false;
   else if (a === '--shared-tool') opts.sharedTool = true;
   else if (a === '--virtual-clock') opts.virtualClock = true;
+  else if (a === '--virtual-clock-jitter') opts.virtualClock = opts.jitter = true;
   else throw new Error(`unknown argument ${a} (see the header of bench/peers/table.mjs)`);
 }
 if (opts.instructions && opts.sharedTool && !existsSync(sharedTool)) throw new Error(`${sharedTool} not found (set INSTRUCTIONS_PER_OP)`);
@@ -70,7 +72,7 @@ const nodeFlags = [
   '--max-semi-space-size=16',
   '--initial-old-space-size=512',
 ];
-const runArgs = (r, mode, n, extra = []) => [...nodeFlags, 'bench/peers/run.mjs', r.name, mode, String(n), '--warmup', String(opts.warmup), '--openai', String(r.major), ...(opts.virtualClock ? ['--virtual-clock'] : []), ...extra];
+const runArgs = (r, mode, n, extra = []) => [...nodeFlags, 'bench/peers/run.mjs', r.name, mode, String(n), '--warmup', String(opts.warmup), '--openai', String(r.major), ...(opts.virtualClock ? [opts.jitter ? '--virtual-clock-jitter' : '--virtual-clock'] : []), ...extra];
 
 function instructions(r, mode) {
   const [file, args] = opts.sharedTool ? [sharedTool, []] : [process.execPath, ['bench/peers/instructions-by-part.mjs']];
