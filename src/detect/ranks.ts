@@ -188,7 +188,6 @@ export class RankHistory {
     }
   }
 
-
   /** Remember the located y, forgetting the oldest value once full. */
   add(y: number): void {
     if (this.located !== y) this.locate(y);
