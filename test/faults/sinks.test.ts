@@ -116,6 +116,32 @@ describe('a sink that throws', () => {
     expect(valueOf(text, 'llm_vitals_internal_errors_total', { component: 'b' })).toBe(2);
   });
 
+  it('calls the hooks each sink had when the monitor was created, with the sink as this', async () => {
+    class Counting {
+      readonly name = 'counting';
+      started = 0;
+      ended: CallRecord[] = [];
+      callStarted(): void {
+        this.started++;
+      }
+      callEnded(record: CallRecord): void {
+        this.ended.push(record);
+      }
+    }
+    const sink = new Counting();
+    monitor = createMonitor({ sinks: [sink] });
+    // Replaced after createMonitor: the monitor keeps calling the one it read (docs/architecture.md).
+    const replaced: CallRecord[] = [];
+    sink.callEnded = (record: CallRecord) => void replaced.push(record);
+    const openai = monitor.wrap(new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 }));
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await monitor.flush();
+    expect(sink.started).toBe(1);
+    expect(sink.ended).toHaveLength(1);
+    expect(sink.ended[0].outcome).toBe('completed');
+    expect(replaced).toHaveLength(0);
+  });
+
   it('validates the sinks option with a TypeError that names the bad entry', () => {
     expect(() => createMonitor({ sinks: {} as any })).toThrow(/option "sinks" must be an array of sinks, got an object/);
     expect(() => createMonitor({ sinks: [null as any] })).toThrow(/option "sinks\[0\]" must be an object/);
