@@ -36,6 +36,8 @@ export abstract class NumericDetector extends StreamingDetector {
   private readonly relearnValues: number;
   private readonly logScale: boolean;
   private readonly logOffset: number;
+  /** The latest finite observation on the working scale (its log, on a log scale): what a drift monitor of the signal reads. */
+  working = 0;
 
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     super(options, ownKeys);
@@ -62,6 +64,7 @@ export abstract class NumericDetector extends StreamingDetector {
 
   protected evidence(value: number): number {
     const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
+    this.working = y;
     const b = this.baseline;
     const history = this.history;
     if (!b.ready) {

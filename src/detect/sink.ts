@@ -31,7 +31,7 @@ import { releaseMetrics } from '../lib/released-metrics.js';
 import { LabelGuard } from '../lib/label-guard.js';
 import { Incident as IncidentOf, type IncidentCause, type RecoveryRule } from './incident.js';
 import { ANOMALY_SCORE } from './detector.js';
-import { CategoricalDrift, NumericDrift, type DriftResult } from './drift.js';
+import type { CategoricalDrift, DriftResult } from './drift.js';
 import type { ResolvedDetectOptions } from './options.js';
 import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
 import { checkObservation, type DetectorsSnapshot, type DetectorSinkContext, type SignalLabels } from './events.js';
@@ -210,9 +210,9 @@ export class DetectorSink implements Sink {
       if (result.anomaly) this.alerted(watch, value, result.score, time, record);
       else if (watch.incident !== undefined) this.recovering(watch, value, result.score, time);
     }
-    const drift = watch.drift;
-    if (drift !== undefined && drift instanceof NumericDrift) {
-      const result = drift.update(watch.working(value));
+    const drift = watch.numericDrift;
+    if (drift !== undefined && value - value === 0) {
+      const result = drift.update(watch.fedWorking(value));
       if (result !== undefined) this.drifted(watch, result, time, record);
     }
   }

@@ -40,6 +40,9 @@ export class Watch {
   /** Where it stands in that incident. */
   readonly recovery: Recovery;
   readonly drift: NumericDrift | CategoricalDrift | undefined;
+  /** The same drift monitor when it is numeric, and the numeric detector it reads its values from. */
+  readonly numericDrift: NumericDrift | undefined;
+  private readonly numeric: CombinedDetector | undefined;
   private readonly logOffset: number;
   private readonly logScale: boolean;
   /** True while the signal is in a drift episode: one event per episode. */
@@ -70,13 +73,14 @@ export class Watch {
     this.logScale = spec.scale === 'log';
     this.logOffset = spec.logOffset ?? 1;
     if (spec.kind === 'numeric') {
-      this.detector = new CombinedDetector({ ...detectorOptions, scale: spec.scale ?? 'linear', logOffset: this.logOffset, direction: spec.direction ?? 'both' });
+      this.detector = this.numeric = new CombinedDetector({ ...detectorOptions, scale: spec.scale ?? 'linear', logOffset: this.logOffset, direction: spec.direction ?? 'both' });
     } else if (spec.kind === 'rate') {
       this.detector = new RateDetector(detectorOptions);
     }
     if (options.drift !== false && spec.drift) {
       this.drift = spec.kind === 'categorical' ? new CategoricalDrift(options.drift) : new NumericDrift(options.drift);
     }
+    this.numericDrift = this.drift instanceof NumericDrift ? this.drift : undefined;
     // Its anomaly counters exist at 0 from the moment the signal is watched, one per reason its
     // detector can give, so the alerts' increase() sees the first anomaly (a counter born at 1 is not
     // an increase).
@@ -85,6 +89,14 @@ export class Watch {
         metrics.anomalies.inc({ [DETECT_LABEL.signal]: spec.name, ...group.promLabels, [DETECT_LABEL.reason]: reason }, 0);
       }
     }
+  }
+
+  /**
+   * A finite value just fed to the detector, on the working scale, as the drift monitor reads it: the
+   * numeric detector has it already (the same as `working(value)`, one log fewer).
+   */
+  fedWorking(value: number): number {
+    return this.numeric !== undefined ? this.numeric.working : this.working(value);
   }
 
   /** The drift monitor's working scale: the same as the detector's. */
