@@ -18,11 +18,9 @@
  * instructions, but the JIT's code moves between runs, and code that was collected before the map
  * was read is counted as `[jit, unmapped]`). Needs valgrind.
  */
-import { spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { underValgrind } from './valgrind.mjs';
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -40,12 +38,10 @@ if (!(n2 > n1) || !command.includes('--perf-basic-prof')) {
   process.exit(2);
 }
 
-async function count(n) {
-  const out = join(tmpdir(), `ibjf-${process.pid}-${n}.callgrind`);
-  const args = ['--tool=callgrind', '--dump-instr=yes', '--compress-pos=no', '--compress-strings=no', `--callgrind-out-file=${out}`, ...command.map((a) => a.replaceAll('{N}', String(n)))];
-  const res = spawnSync('valgrind', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (res.status !== 0) throw new Error(`exit ${res.status}:\n${res.stderr.split('\n').slice(-8).join('\n')}`);
-  const pid = /==(\d+)== Command:/.exec(res.stderr)?.[1];
+const count = (n) => underValgrind('callgrind', ['--dump-instr=yes', '--compress-pos=no', '--compress-strings=no'], command, n, byFunction);
+
+/** Each function's self instructions in one callgrind output, JIT code named through the process's perf map. */
+async function byFunction(out, _stderr, pid) {
   const mapFile = `/tmp/perf-${pid}.map`;
   if (!existsSync(mapFile)) throw new Error(`no ${mapFile}: was node given --perf-basic-prof?`);
   const ranges = readFileSync(mapFile, 'utf8')
@@ -68,7 +64,7 @@ async function count(n) {
     }
     return at >= 0 && addr < ranges[at][0] + ranges[at][1] ? ranges[at][2] : undefined;
   };
-  const byFunction = new Map();
+  const counts = new Map();
   let object = '';
   let fn = '';
   let callLine = false;
@@ -84,12 +80,11 @@ async function count(n) {
       }
       const [addr, , ir] = line.split(' ');
       const name = object !== '' && !object.startsWith('???') ? `[native] ${fn}` : find(parseInt(addr, 16)) ?? '[jit, unmapped]';
-      byFunction.set(name, (byFunction.get(name) ?? 0) + Number(ir ?? 0));
+      counts.set(name, (counts.get(name) ?? 0) + Number(ir ?? 0));
     }
   }
-  rmSync(out, { force: true });
   rmSync(mapFile, { force: true });
-  return byFunction;
+  return counts;
 }
 
 const a = await count(n1);

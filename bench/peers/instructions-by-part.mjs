@@ -14,10 +14,8 @@
  * once the app has run for a while. The split reads function names, so node must have its symbols
  * (the distribution's binaries do).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { underValgrind } from './valgrind.mjs';
 
 const sep = process.argv.indexOf('--');
 // --functions FILE: also write, for the last pair of Ns, each function's instructions per op (JSON), to
@@ -38,20 +36,7 @@ const gc =
   /v8::internal::(Heap|Scavenger|ScavengerCollector|ScavengeVisitor|MarkCompactCollector|MinorMarkCompactCollector|Sweeper|IncrementalMarking|\w*MarkingVisitor\w*|ConcurrentMarking|MemoryReducer|PagedSpace\w*|\w*NewSpace|SemiSpace|LargeObjectSpace|MemoryAllocator|\w*Evacuat\w*|RememberedSet\w*|SlotSet|TypedSlotSet|GCTracer|MemoryChunk|Page|ArrayBufferSweeper|ArrayBufferList|GlobalHandles|IterateAndScavengePromotedObjectsVisitor|PretenuringHandler)\b|heap::base::|cppgc::/;
 
 function count(n) {
-  const dir = mkdtempSync(join(tmpdir(), 'instructions-by-part-'));
-  try {
-    const args = command.map((a) => a.replaceAll('{N}', String(n)));
-    // One file per process: a child forked by the command (a spawn that fails before its exec) would
-    // otherwise write over the counted process's file. The counted process is the first one named.
-    const res = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${join(dir, 'cachegrind.out.%p')}`, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'ignore', 'pipe'],
-      maxBuffer: 1 << 28,
-    });
-    if (res.status !== 0) throw new Error(`exit ${res.status}:\n${res.stderr.split('\n').slice(-8).join('\n')}`);
-    const pid = /^==(\d+)== Command:/m.exec(res.stderr)?.[1];
-    if (!pid) throw new Error(`no process in valgrind's output:\n${res.stderr.slice(0, 2000)}`);
-    const out = join(dir, `cachegrind.out.${pid}`);
+  return underValgrind('cachegrind', ['--cache-sim=no'], command, n, (out, stderr, pid) => {
     const parts = { all: 0, jit: 0, gc: 0, functions: new Map() };
     let fnPart = null;
     let name = '';
@@ -66,20 +51,18 @@ function count(n) {
         if (functionsFile) parts.functions.set(name, (parts.functions.get(name) ?? 0) + ir);
       }
     }
-    const summary = new RegExp(`^==${pid}== I\\s+refs:\\s+([\\d,]+)`, 'm').exec(res.stderr);
+    const summary = new RegExp(`^==${pid}== I\\s+refs:\\s+([\\d,]+)`, 'm').exec(stderr);
     if (!summary || Number(summary[1].replaceAll(',', '')) !== parts.all) {
       throw new Error(`per-function counts add up to ${parts.all}, valgrind's total is ${summary?.[1]}`);
     }
     return parts;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const counts = [];
 for (const n of ns) {
   const started = Date.now();
-  const parts = count(n);
+  const parts = await count(n);
   counts.push(parts);
   console.log(`I(${n}) = ${parts.all} (compilers ${parts.jit}, GC ${parts.gc}) [${Math.round((Date.now() - started) / 1000)} s]`);
 }
