@@ -126,13 +126,20 @@ export class Call {
   /** One output chunk, which arrived from the network at `arrivedAt` (performance.now() time). */
   chunk(arrivedAt: number): void {
     const record = this.record;
-    if (record.chunks++ === 0) {
+    const before = record.chunks++;
+    if (before === 0) {
       this.firstChunkAt = arrivedAt;
       record.timeToFirstChunk = arrivedAt - this.startedAt;
-    } else {
-      let intervals = record.chunkIntervals;
-      if (intervals === undefined) intervals = record.chunkIntervals = [];
-      if (intervals.length < MAX_CHUNK_INTERVALS) intervals.push(arrivedAt - this.lastChunkAt);
+    } else if (before <= MAX_CHUNK_INTERVALS) {
+      // The gap before this chunk goes at index before - 1; the list is cut to the gaps kept at the end.
+      const gap = arrivedAt - this.lastChunkAt;
+      const intervals = record.chunkIntervals;
+      if (intervals === undefined) {
+        const fresh = FIRST_GAPS.slice();
+        fresh[0] = gap;
+        record.chunkIntervals = fresh;
+      } else if (before - 1 < intervals.length) intervals[before - 1] = gap;
+      else intervals.push(gap);
     }
     this.lastChunkAt = arrivedAt;
   }
@@ -184,6 +191,8 @@ export class Call {
       if (lastPiece > 0 && lastPiece <= now) record.consumerWait = now - lastPiece;
     }
     record.duration = endedAt - this.startedAt;
+    const intervals = record.chunkIntervals;
+    if (intervals !== undefined && intervals.length > record.chunks - 1) intervals.length = Math.min(record.chunks - 1, MAX_CHUNK_INTERVALS);
     if (record.chunks > 1) record.timePerOutputChunk = (this.lastChunkAt - this.firstChunkAt) / (record.chunks - 1);
     if (error === undefined && outcome === 'completed' && this.failure !== undefined) {
       outcome = 'failed';
@@ -218,6 +227,15 @@ export class Call {
 function endIfUnread(this: Call): void {
   if (!this.reading && !this.ended) this.end('aborted');
 }
+
+/**
+ * A stream's list of chunk gaps starts with room for this many (unboxed numbers, made in one piece:
+ * grown from empty by `push` it would be made twice, at 17 and at 41) and is cut to the gaps it holds
+ * when the call ends.
+ */
+const FIRST_GAP_ROOM = 32;
+const FIRST_GAPS: number[] = [];
+for (let i = 0; i < FIRST_GAP_ROOM; i++) FIRST_GAPS.push(0.5);
 
 /** A call's attempts are kept up to this many (the SDKs retry 2 times by default). */
 const MAX_ATTEMPTS = 32;

@@ -29,6 +29,14 @@ import { ARRIVALS, inPlaceReader, queueReader, readFrom, responsePrototype, type
 
 /** UTF-8, a leading BOM dropped: as the platform's `text()` and `json()` decode a body. */
 const decoder = new TextDecoder();
+/** What `calls` becomes once the body has settled. */
+const NO_CALLS: readonly Call[] = [];
+
+/** Room for a stream's pieces read ahead of the SDK (a 22-chunk answer arriving at once: 23 pieces). */
+const STREAM_PIECES = 32;
+/** STREAM_PIECES numbers (unboxed), copied for a stream's arrival times. */
+const STREAM_TIMES: number[] = [];
+for (let i = 0; i < STREAM_PIECES; i++) STREAM_TIMES.push(0.5);
 
 export class BodyArrivals implements Arrivals, BodyQueue {
   lastDeliveredAt = 0;
@@ -36,15 +44,26 @@ export class BodyArrivals implements Arrivals, BodyQueue {
   /** The network's body stream, read by `source` (this observer's own reader of it). */
   private readonly body: ReadableStream<Uint8Array>;
   private readonly source: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly calls: Call[];
+  /**
+   * The calls this body answers, until it has settled (told once). In Node 20 a ReadableStream is a
+   * transferable object with a weak handle, which V8's young-generation collections keep (with this
+   * queue) until a full one: a call reachable from here then is promoted with it (0.65 kB a stream).
+   */
+  private calls: readonly Call[];
   /** The copy's stream and its controller, once a copy was made. */
   private copy: ReadableStream<Uint8Array> | undefined = undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
   private rawCopy: Response | undefined = undefined;
-  /** What the network's reader gave, each piece in the platform's own result object (handed on as it is). */
+  /**
+   * What the network's reader gave, not yet handed out, at [head, count): each piece in the platform's
+   * own result object (handed on as it is) and its arrival time; refilled from 0 when the queue empties.
+   */
   private pieces: (ReadResult | undefined)[] = [];
   private times: number[] = [];
   private head = 0;
+  private count = 0;
+  /** A stream's body (several pieces, read ahead of the SDK): its lists start with room for STREAM_PIECES. */
+  private readonly streaming: boolean;
   private ended = false;
   private failed = false;
   private error: unknown = undefined;
@@ -65,6 +84,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
   constructor(body: ReadableStream<Uint8Array>, calls: Call[]) {
     this.body = body;
     this.calls = calls;
+    this.streaming = calls.length > 0 && calls[0].record.streaming;
     this.source = ReadableStream.prototype.getReader.call(body) as ReadableStreamDefaultReader<Uint8Array>;
     this.read();
   }
@@ -163,7 +183,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
    */
   ready(): ReadResult | undefined {
     const head = this.head;
-    return head < this.pieces.length ? this.next(head) : undefined;
+    return head < this.count ? this.next(head) : undefined;
   }
 
   /** A queue reader's read: the next piece, the end, or the failure. */
@@ -202,9 +222,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
   /** The reader cancelled the body: the network's stream is cancelled, a waiting read ends. */
   cancel(reason: unknown): Promise<void> {
     this.finished = true;
-    this.pieces = [];
-    this.times = [];
-    this.head = 0;
+    this.emptied();
     this.closedSettle?.();
     this.wake();
     return this.source.cancel(reason);
@@ -220,12 +238,42 @@ export class BodyArrivals implements Arrivals, BodyQueue {
     const piece = this.pieces[head]!;
     this.lastDeliveredAt = this.times[head];
     this.pieces[head] = undefined;
-    if (head + 1 === this.pieces.length) {
-      this.pieces = [];
-      this.times = [];
+    if (head + 1 === this.count) {
       this.head = 0;
+      this.count = 0;
+      if (this.ended) this.emptied(); // the last piece is out: the lists go (see `calls`)
     } else this.head = head + 1;
     return piece;
+  }
+
+  /** A piece that arrived now, queued at the end. */
+  private queue(result: ReadResult, now: number): void {
+    const at = this.count;
+    const pieces = this.pieces;
+    if (at < pieces.length) {
+      pieces[at] = result;
+      this.times[at] = now;
+    } else if (at === 0 && this.streaming) {
+      // One list of the size a stream's read-ahead needs, where growing from empty would make two.
+      const fresh: (ReadResult | undefined)[] = new Array(STREAM_PIECES);
+      fresh[0] = result;
+      this.pieces = fresh;
+      const times = STREAM_TIMES.slice();
+      times[0] = now;
+      this.times = times;
+    } else {
+      pieces.push(result);
+      this.times.push(now);
+    }
+    this.count = at + 1;
+  }
+
+  /** Nothing queued any more, and the pieces let go of (a cancel, a failure). */
+  private emptied(): void {
+    this.pieces = [];
+    this.times = [];
+    this.head = 0;
+    this.count = 0;
   }
 
   private pull(): Promise<void> | void {
@@ -238,7 +286,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
   /** The copy's pull: enqueue the next piece, or close, or error; false when there is nothing yet. */
   private deliver(): boolean {
     const head = this.head;
-    if (head < this.pieces.length) {
+    if (head < this.count) {
       this.controller!.enqueue(this.next(head).value!);
       return true;
     }
@@ -287,10 +335,10 @@ export class BodyArrivals implements Arrivals, BodyQueue {
       this.ended = true;
       this.settledAt = now;
       this.settled(undefined);
+      if (this.count === 0) this.emptied();
     } else {
       if (this.finished) return;
-      this.pieces.push(result);
-      this.times.push(now);
+      this.queue(result, now);
       this.read();
     }
     this.wake();
@@ -302,9 +350,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
     // As the network's own stream: what was not yet read is lost with the failure.
     this.failed = true;
     this.error = error;
-    this.pieces = [];
-    this.times = [];
-    this.head = 0;
+    this.emptied();
     this.wake();
   };
 
@@ -317,7 +363,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
       this.rejectRead = undefined;
       // The waiting read gets what take() would give, without a promise of its own in between.
       const head = this.head;
-      if (head < this.pieces.length) resolve(this.next(head));
+      if (head < this.count) resolve(this.next(head));
       else if (this.failed) {
         this.fail();
         reject(this.error);
@@ -339,9 +385,11 @@ export class BodyArrivals implements Arrivals, BodyQueue {
 
   /** The body ended at the network (error undefined) or failed there: tell the calls. */
   private settled(error: unknown): void {
-    for (let i = 0; i < this.calls.length; i++) {
+    const calls = this.calls;
+    this.calls = NO_CALLS;
+    for (let i = 0; i < calls.length; i++) {
       try {
-        this.calls[i].bodySettled(error);
+        calls[i].bodySettled(error);
       } catch {
         // Never reaches the app.
       }

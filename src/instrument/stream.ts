@@ -15,6 +15,7 @@
  * inner iterator already makes and the one `then` adds.
  */
 import type { Call } from '../call.js';
+import { signalAborted } from '../lib/signal-aborted.js';
 
 /** What an instrument knows about one provider's chunks. */
 export interface ChunkReader {
@@ -77,7 +78,8 @@ class TappedIterator<T> implements AsyncIterator<T> {
   }
 
   return(value?: any): Promise<IteratorResult<T>> {
-    this.call.end(this.signal?.aborted ? 'aborted' : 'cancelled');
+    const signal = this.signal;
+    this.call.end(signal !== undefined && signalAborted(signal) ? 'aborted' : 'cancelled');
     const inner = this.inner;
     return typeof inner.return === 'function' ? inner.return(value) : Promise.resolve({ done: true, value });
   }
@@ -101,7 +103,8 @@ class TappedIterator<T> implements AsyncIterator<T> {
         } catch (error) {
           this.fault('instrument', error);
         }
-        call.end(this.signal?.aborted ? 'aborted' : 'completed');
+        const signal = this.signal;
+        call.end(signal !== undefined && signalAborted(signal) ? 'aborted' : 'completed');
       }
       return result;
     }
@@ -184,7 +187,7 @@ export function tapStream<S extends object>(stream: S, call: Call, reader: Chunk
     else tappedFor.push(call);
     // Aborted before anyone read it (`stream.controller.abort()`, the request's AbortSignal): no reader
     // will ever see the end, so the abort ends the record.
-    if (signal !== undefined && signal.aborted) call.end('aborted');
+    if (signal !== undefined && signalAborted(signal)) call.end('aborted');
     else if (signal !== undefined) call.watchAbortOf(signal);
   } catch (error) {
     // A frozen or exotic stream object: leave it alone and say so.
