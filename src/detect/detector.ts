@@ -110,6 +110,27 @@ export function scoreOfRatio(ratio: number): number {
   return ratio > 0 ? 1 - Math.pow(2, -ratio) : 0;
 }
 
+/** A result's score, read from its hidden ratio: one getter for every result, so they all share one map. */
+function scoreOfResult(this: ResultObject): number {
+  return scoreOfRatio(this.ratio);
+}
+
+/** A detector's reused result: `{ score, anomaly }` with the ratio behind the score as a hidden field. */
+type ResultObject = DetectorResult & { ratio: number };
+
+/**
+ * A new result object. Every result is built the same way, with the same getter, so every detector's
+ * has the same hidden class: the sink reads and writes `anomaly` on ten detectors' results per call at
+ * one site, which a getter of its own per object (a map of its own) made megamorphic.
+ */
+function newResult(): ResultObject {
+  const result = {} as ResultObject;
+  Object.defineProperty(result, 'ratio', { value: 0, writable: true, enumerable: false });
+  Object.defineProperty(result, 'score', { enumerable: true, get: scoreOfResult });
+  result.anomaly = false;
+  return result;
+}
+
 /** The score at which an observation is anomalous, by construction of the calibration. */
 export const ANOMALY_SCORE = 0.5;
 
@@ -161,11 +182,11 @@ export abstract class StreamingDetector implements Detector {
   /**
    * The result every update returns. Its `score` is worked out from the ratio when it is read (a pow
    * per observation saved: the monitor reads it only on an alert or during an incident), as an own
-   * enumerable property, so the object still reads, spreads and compares as `{ score, anomaly }`.
+   * enumerable property, so the object still reads, spreads and compares as `{ score, anomaly }`; the
+   * ratio (0 for a non-finite value) is its hidden field.
    */
-  private readonly result: DetectorResult;
-  /** The ratio of the result's score (0 for a non-finite value) and of the latest observation's. */
-  private resultRatio = 0;
+  private readonly result: ResultObject = newResult();
+  /** The ratio of the latest finite observation's score. */
   private lastRatio = 0;
   private observations = 0;
   private alerts = 0;
@@ -182,10 +203,6 @@ export abstract class StreamingDetector implements Detector {
   /** `ownKeys`: the options a subclass adds to `DetectorOptions` (`shift`, `period`, ...). */
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     this.options = resolveDetectorOptions(options, 'detector', '', ownKeys);
-    const result = {} as DetectorResult;
-    Object.defineProperty(result, 'score', { enumerable: true, get: () => scoreOfRatio(this.resultRatio) });
-    result.anomaly = false;
-    this.result = result;
   }
 
   update(value: number, timestampMs?: number): DetectorResult {
@@ -193,7 +210,7 @@ export abstract class StreamingDetector implements Detector {
     result.anomaly = false;
     if (value - value !== 0) {
       // NaN or ±Infinity: bad data is not evidence.
-      this.resultRatio = 0;
+      result.ratio = 0;
       return result;
     }
     this.observations++;
@@ -203,11 +220,11 @@ export abstract class StreamingDetector implements Detector {
       if (this.cooldownLeft > 0) this.cooldownLeft--;
       this.warming = true;
       this.run = 0;
-      this.resultRatio = this.lastRatio = 0;
+      result.ratio = this.lastRatio = 0;
       return result;
     }
     this.warming = false;
-    this.resultRatio = this.lastRatio = ratio;
+    result.ratio = this.lastRatio = ratio;
     if (ratio >= 1) this.run++;
     else this.run = 0;
     if (this.cooldownLeft > 0) this.cooldownLeft--;

@@ -12,26 +12,30 @@
  *   value equal to one seen often is never a point anomaly.
  *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
- * spike is judged against the normal values, not against the last spike. The robust baseline
- * (baseline.ts) is still followed for what the detector reports: the typical value and its spread.
+ * spike is judged against the normal values, not against the last spike. What the detector reports is
+ * read from the same history when it is asked for (an alert, a snapshot), nothing per observation: the
+ * typical value is its median, the spread its interquartile range over 1.349 (stats.ts).
  *
  * After a level or spread alert the baseline is learnt again (the new level is the new normal), from
  * as many values as the cooldown lasts (at least 10, at most the warm-up): the cooldown is blind to
  * new alerts anyway, so learning during it costs no extra blindness, and an incident that follows a
  * shift soon after is not missed for want of a baseline.
  */
-import { Baseline } from './baseline.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 import { RankHistory } from './ranks.js';
+import { quantileOfSorted, robustSpreadOfSorted } from './stats.js';
 
-/** The fewest values a baseline is learnt again from after an alert (a median and MAD need a few). */
+/** The fewest values a baseline is learnt again from after an alert (a median and a spread need a few). */
 const RELEARN_MIN = 10;
 /** The most values the rank history holds (its copy per update grows with it). */
 const HISTORY_MAX = 4096;
 
 export abstract class NumericDetector extends StreamingDetector {
-  protected readonly baseline: Baseline;
   private readonly history: RankHistory;
+  /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
+  private learnt = 0;
+  private learnTarget: number;
+  private ready = false;
   private readonly lnRate: number;
   private readonly relearnValues: number;
   private readonly logScale: boolean;
@@ -41,7 +45,7 @@ export abstract class NumericDetector extends StreamingDetector {
 
   constructor(options: DetectorOptions | undefined, ownKeys: readonly string[] = []) {
     super(options, ownKeys);
-    this.baseline = new Baseline(this.options.warmup, this.options.memory);
+    this.learnTarget = Math.max(1, this.options.warmup);
     // The level charts' design shift (CUSUM's `shift`, 1σ by default) is the tilt the scores' factor is capped at (ranks.ts).
     const shift = (options as { shift?: unknown } | undefined)?.shift;
     const tilt = typeof shift === 'number' && shift > 0 && shift <= 10 ? shift : 1;
@@ -53,31 +57,29 @@ export abstract class NumericDetector extends StreamingDetector {
   }
 
   expected(): number | undefined {
-    const b = this.baseline;
-    if (!b.ready) return undefined;
-    return this.logScale ? Math.exp(b.location) - this.logOffset : b.location;
+    if (!this.ready) return undefined;
+    const typical = quantileOfSorted(this.history.values(), 0.5);
+    return this.logScale ? Math.exp(typical) - this.logOffset : typical;
   }
 
   protected spread(): number | undefined {
-    return this.baseline.ready ? this.baseline.scale : undefined;
+    return this.ready ? robustSpreadOfSorted(this.history.values()) : undefined;
   }
 
   protected evidence(value: number): number {
     const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
     this.working = y;
-    const b = this.baseline;
     const history = this.history;
-    if (!b.ready) {
-      if (b.learnt === 0) history.clear();
-      b.learn(y);
+    if (!this.ready) {
+      if (this.learnt === 0) history.clear();
       history.add(y);
+      if (++this.learnt >= this.learnTarget) this.ready = true;
       return -1;
     }
     history.locate(y);
     const lnPoint = history.logTail(y, this.options.direction);
     const ratio = this.test(history.normalScore(y), lnPoint);
     if (this.follows()) {
-      b.follow(y);
       if (lnPoint > this.lnRate) history.add(y);
       else history.observeResolution(y);
     } else history.observeResolution(y);
@@ -85,15 +87,22 @@ export abstract class NumericDetector extends StreamingDetector {
   }
 
   protected restart(): void {
-    this.baseline.restart();
+    this.warmUp(this.options.warmup);
     this.history.reset();
     this.clear();
   }
 
   /** After a level or spread alert: learn the baseline again, over the cooldown's length. */
   protected relearn(): void {
-    this.baseline.restart(this.relearnValues);
+    this.warmUp(this.relearnValues);
     this.clear();
+  }
+
+  /** Warm up (again) on `values` values, at least 1 and at most `warmup`; the history is cleared on the first. */
+  private warmUp(values: number): void {
+    this.learnTarget = Math.max(1, Math.min(values, this.options.warmup));
+    this.learnt = 0;
+    this.ready = false;
   }
 
   /**
@@ -101,7 +110,7 @@ export abstract class NumericDetector extends StreamingDetector {
    * ln(p) / ln(budget) of the strongest.
    */
   protected abstract test(z: number, lnPoint: number): number;
-  /** Whether the baseline may follow this observation (false while a shift is building up). */
+  /** Whether the history may take this observation (false while a shift is building up). */
   protected follows(): boolean {
     return true;
   }

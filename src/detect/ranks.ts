@@ -146,6 +146,11 @@ export class RankHistory {
     return this.count;
   }
 
+  /** The values kept, ascending: a view, to read before the next `add`. */
+  values(): Float64Array {
+    return this.sorted.subarray(0, this.count);
+  }
+
   /** Forget the values (the resolution learnt is kept: it is the signal's, not the level's). */
   clear(): void {
     this.count = 0;

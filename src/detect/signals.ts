@@ -9,7 +9,7 @@
  * - rate: the rate detector on whether the call was an event (an error, a `length` finish), 0 or 1.
  * - categorical: a drift monitor on the mix of values (the finish reasons).
  *
- * To add a signal from a record field, add a row. Signals that do not come from a call record (a
+ * To add a signal from a record field, add a row and its line in `readCallSignals`. Signals that do not come from a call record (a
  * quality score the app computes later, its own measurements) go through `monitor.observe(signal,
  * value, labels)`; `RESOURCE_SIGNALS` are fed from the resource sampler's samples, `QUALITY_SIGNALS`
  * from `monitor.feedback`.
@@ -31,24 +31,13 @@ export interface SignalSpec {
   logOffset?: number;
   /** numeric: which way of change is an incident. */
   direction?: Direction;
-  /** numeric and rate: the value this call gives, or undefined. */
+  /** numeric and rate: the value this call gives, or undefined (read by `readCallSignals`). */
   read?(record: CallRecord): number | undefined;
   /** categorical: the categories this call gives, or undefined. */
   categories?(record: CallRecord): readonly string[] | undefined;
   /** Whether a drift monitor watches the signal's distribution (numeric and categorical). */
   drift: boolean;
 }
-
-const completed = (record: CallRecord) => record.outcome === 'completed';
-/** The SDK retried at least one rate-limited attempt of this call (the 429 the app never saw). */
-const retriedRateLimit = (record: CallRecord): boolean => {
-  const attempts = record.attempts;
-  if (attempts === undefined) return false;
-  for (let i = 0; i < attempts.length - 1; i++) if (attempts[i].errorType === 'rate_limit') return true;
-  return false;
-};
-/** Calls that ended by themselves (not stopped by the app): the ones an error rate is a share of. */
-const settled = (record: CallRecord) => record.outcome === 'completed' || record.outcome === 'failed';
 
 /** `length` (OpenAI), `max_tokens` (Anthropic), `MAX_TOKENS` (Gemini): the output was cut off. */
 const TRUNCATED = new Set(['length', 'max_tokens', 'MAX_TOKENS']);
@@ -58,6 +47,63 @@ const FILTERED = new Set(['content_filter', 'refusal', 'SAFETY']);
 function anyOf(reasons: readonly string[], set: Set<string>): number {
   for (let i = 0; i < reasons.length; i++) if (set.has(reasons[i])) return 1;
   return 0;
+}
+
+/** The SDK retried at least one rate-limited attempt of this call (the 429 the app never saw). */
+function retriedRateLimit(record: CallRecord): boolean {
+  const attempts = record.attempts;
+  if (attempts === undefined) return false;
+  for (let i = 0; i < attempts.length - 1; i++) if (attempts[i].errorType === 'rate_limit') return true;
+  return false;
+}
+
+/** Each numeric and rate call signal's place in CALL_SIGNALS (and in `readCallSignals`' values). */
+const LATENCY = 0;
+const TIME_TO_FIRST_CHUNK = 1;
+const TIME_PER_OUTPUT_CHUNK = 2;
+const INPUT_TOKENS = 3;
+const OUTPUT_TOKENS = 4;
+const OUTPUT_TOKENS_PER_SECOND = 5;
+const COST = 6;
+const QUALITY = 7;
+const ERROR_RATE = 8;
+const RATE_LIMIT_RATE = 9;
+const TRUNCATION_RATE = 10;
+const CONTENT_FILTER_RATE = 11;
+
+/**
+ * Every numeric and rate call signal's value for one record, into `values` at the signal's place in
+ * CALL_SIGNALS; NaN where this call says nothing about it (no time to first chunk for a call that did
+ * not stream, no latency for a failed one). One function for all of them, so the detector sink calls one
+ * target per call where a closure per row made its call site megamorphic; each row's `read` reads its
+ * value through it. A completed call is one that ended by itself; a settled one completed or failed
+ * (not stopped by the app): the calls an error rate is a share of.
+ */
+export function readCallSignals(r: CallRecord, values: Float64Array): void {
+  const completed = r.outcome === 'completed';
+  const settled = completed || r.outcome === 'failed';
+  const finishes = completed && r.finishReasons.length > 0;
+  values[LATENCY] = completed ? r.duration : NaN;
+  values[TIME_TO_FIRST_CHUNK] = r.timeToFirstChunk ?? NaN;
+  values[TIME_PER_OUTPUT_CHUNK] = r.timePerOutputChunk ?? NaN;
+  values[INPUT_TOKENS] = settled ? (r.inputTokens?.count ?? NaN) : NaN;
+  values[OUTPUT_TOKENS] = completed ? (r.outputTokens?.count ?? NaN) : NaN;
+  values[OUTPUT_TOKENS_PER_SECOND] = completed ? (r.outputTokensPerSecond ?? NaN) : NaN;
+  values[COST] = r.cost?.usd ?? NaN;
+  values[QUALITY] = r.quality?.score ?? NaN;
+  values[ERROR_RATE] = settled ? (r.outcome === 'failed' ? 1 : 0) : NaN;
+  values[RATE_LIMIT_RATE] = settled ? (r.errorType === 'rate_limit' || retriedRateLimit(r) ? 1 : 0) : NaN;
+  values[TRUNCATION_RATE] = finishes ? anyOf(r.finishReasons, TRUNCATED) : NaN;
+  values[CONTENT_FILTER_RATE] = finishes ? anyOf(r.finishReasons, FILTERED) : NaN;
+}
+
+const scratch = new Float64Array(CONTENT_FILTER_RATE + 1);
+
+/** One signal's value for a record, read as the sink reads it; undefined where it has none. */
+function readOne(record: CallRecord, place: number): number | undefined {
+  readCallSignals(record, scratch);
+  const value = scratch[place];
+  return value === value ? value : undefined;
 }
 
 /** The signals read from each call record, in the order they are fed. */
@@ -70,7 +116,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 1,
     direction: 'up',
-    read: (r) => (completed(r) ? r.duration : undefined),
+    read: (r) => readOne(r, LATENCY),
     drift: true,
   },
   {
@@ -81,7 +127,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 1,
     direction: 'up',
-    read: (r) => r.timeToFirstChunk,
+    read: (r) => readOne(r, TIME_TO_FIRST_CHUNK),
     drift: true,
   },
   {
@@ -92,7 +138,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 0.1,
     direction: 'up',
-    read: (r) => r.timePerOutputChunk,
+    read: (r) => readOne(r, TIME_PER_OUTPUT_CHUNK),
     drift: true,
   },
   {
@@ -103,7 +149,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 1,
     direction: 'both',
-    read: (r) => (settled(r) ? r.inputTokens?.count : undefined),
+    read: (r) => readOne(r, INPUT_TOKENS),
     drift: true,
   },
   {
@@ -114,7 +160,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 1,
     direction: 'both',
-    read: (r) => (completed(r) ? r.outputTokens?.count : undefined),
+    read: (r) => readOne(r, OUTPUT_TOKENS),
     drift: true,
   },
   {
@@ -125,7 +171,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     scale: 'log',
     logOffset: 1,
     direction: 'down',
-    read: (r) => (completed(r) ? r.outputTokensPerSecond : undefined),
+    read: (r) => readOne(r, OUTPUT_TOKENS_PER_SECOND),
     drift: true,
   },
   {
@@ -137,7 +183,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     // A millionth of a dollar: below that, cost differences are noise.
     logOffset: 1e-6,
     direction: 'up',
-    read: (r) => r.cost?.usd,
+    read: (r) => readOne(r, COST),
     drift: false,
   },
   {
@@ -147,7 +193,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     description: 'Mean evaluation score of a call sampled for evaluation (record.quality.score).',
     scale: 'linear',
     direction: 'down',
-    read: (r) => r.quality?.score,
+    read: (r) => readOne(r, QUALITY),
     drift: false,
   },
   {
@@ -155,7 +201,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     kind: 'rate',
     unit: '1',
     description: 'Whether a call failed (outcome `failed`), among calls that completed or failed.',
-    read: (r) => (settled(r) ? (r.outcome === 'failed' ? 1 : 0) : undefined),
+    read: (r) => readOne(r, ERROR_RATE),
     drift: false,
   },
   {
@@ -164,7 +210,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     unit: '1',
     description:
       'Whether a call met rate limiting: refused (error type `rate_limit`), or answered only after the SDK retried a rate-limited attempt.',
-    read: (r) => (settled(r) ? (r.errorType === 'rate_limit' || retriedRateLimit(r) ? 1 : 0) : undefined),
+    read: (r) => readOne(r, RATE_LIMIT_RATE),
     drift: false,
   },
   {
@@ -172,7 +218,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     kind: 'rate',
     unit: '1',
     description: 'Whether a completed call stopped at its token limit (finish reason `length` / `max_tokens`).',
-    read: (r) => (completed(r) && r.finishReasons.length > 0 ? anyOf(r.finishReasons, TRUNCATED) : undefined),
+    read: (r) => readOne(r, TRUNCATION_RATE),
     drift: false,
   },
   {
@@ -180,7 +226,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     kind: 'rate',
     unit: '1',
     description: 'Whether a completed call was filtered or refused (finish reason `content_filter` / `refusal`).',
-    read: (r) => (completed(r) && r.finishReasons.length > 0 ? anyOf(r.finishReasons, FILTERED) : undefined),
+    read: (r) => readOne(r, CONTENT_FILTER_RATE),
     drift: false,
   },
   {
@@ -188,7 +234,7 @@ export const CALL_SIGNALS: readonly SignalSpec[] = [
     kind: 'categorical',
     unit: '1',
     description: 'The mix of finish reasons of completed calls (record.finishReasons, one per choice).',
-    categories: (r) => (completed(r) && r.finishReasons.length > 0 ? r.finishReasons : undefined),
+    categories: (r) => (r.outcome === 'completed' && r.finishReasons.length > 0 ? r.finishReasons : undefined),
     drift: true,
   },
 ];
@@ -255,3 +301,4 @@ export function customSignal(name: string): SignalSpec {
     drift: true,
   };
 }
+

@@ -33,7 +33,7 @@ import { Incident as IncidentOf, type IncidentCause, type RecoveryRule } from '.
 import { ANOMALY_SCORE } from './detector.js';
 import type { CategoricalDrift, DriftResult } from './drift.js';
 import type { ResolvedDetectOptions } from './options.js';
-import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
+import { CALL_SIGNALS, customSignal, QUALITY_SIGNALS, readCallSignals, RESOURCE_SIGNALS, type SignalSpec } from './signals.js';
 import { checkObservation, type DetectorsSnapshot, type DetectorSinkContext, type SignalLabels } from './events.js';
 import { anomalyEventOf, driftEventOf, resolvedEventOf, snapshotOf, createDetectorMetrics, Group, Watch, addAlert, keyOf, promLabelsOf, OVERFLOW_LABELS, type Incident, type Metrics, type PendingDrift } from './watch.js';
 
@@ -48,6 +48,8 @@ export class DetectorSink implements Sink {
   /** provider → model → route → group, so a call finds its group without building a key. */
   private readonly byCall = new Map<string, Map<string, Map<string, Group>>>();
   private readonly callSignals: readonly SignalSpec[];
+  /** The call being fed: its signals' values, by their place in CALL_SIGNALS (NaN: none). */
+  private readonly values = new Float64Array(CALL_SIGNALS.length);
   /** The built-in signals not read from a call record (resource samples, feedback), by name. */
   private readonly tableSpecs = new Map([...RESOURCE_SIGNALS, ...QUALITY_SIGNALS].map((s) => [s.name, s]));
   /** Signal names known up front (built-in, or configured in `detect.signals`): never folded by the guard. */
@@ -78,6 +80,7 @@ export class DetectorSink implements Sink {
     const provider = labels?.provider ?? record.provider;
     const model = labels?.requestModel ?? record.requestModel ?? '';
     const time = record.startTime + record.duration;
+    readCallSignals(record, this.values);
     // The model's label set first, then the route's: an incident both open on this call is named
     // after the route. Nothing is announced before both are fed.
     this.feedCall(this.callGroup(provider, model, ''), record, time);
@@ -179,8 +182,10 @@ export class DetectorSink implements Sink {
 
   // ---- internals ----
 
+  /** The call's signals (their values read into `values`) to one label set's watches. */
   private feedCall(group: Group, record: CallRecord, time: number): void {
     const specs = this.callSignals;
+    const values = this.values;
     const ignore = this.options.ignore;
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i];
@@ -195,8 +200,8 @@ export class DetectorSink implements Sink {
         }
         continue;
       }
-      const value = spec.read!(record);
-      if (value === undefined || value - value !== 0) continue;
+      const value = values[i];
+      if (value - value !== 0) continue;
       const watch = group.calls[i] ?? (group.calls[i] = new Watch(spec, group, this.options, this.metrics, this.recoveryRule));
       this.feed(watch, value, time, record);
     }

@@ -122,3 +122,21 @@ export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
   const upper = Math.min(n - 1, lower + 1);
   return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
 }
+
+/**
+ * A robust spread of an ascending array, in standard deviations for normal data: the interquartile
+ * range over 1.349; where it is 0 (half the values or more equal: a count, a flat signal), 1.2533 ×
+ * the mean absolute deviation from the median; never below a millionth of the median's size, so a
+ * signal that never moved still has a unit.
+ */
+export function robustSpreadOfSorted(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  const middle = quantileOfSorted(sorted, 0.5);
+  let spread = (quantileOfSorted(sorted, 0.75) - quantileOfSorted(sorted, 0.25)) / 1.349;
+  if (!(spread > 0)) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.abs(sorted[i] - middle);
+    spread = n > 0 ? (1.2533 * sum) / n : 0;
+  }
+  return Math.max(spread, 1e-9, Math.abs(middle) * 1e-6);
+}

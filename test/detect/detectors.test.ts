@@ -170,6 +170,47 @@ describe('the default (combined) detector', () => {
     detector.reset();
     expect(detector.state()).toMatchObject({ phase: 'warming_up', observations: 0, expected: undefined });
   });
+
+  it('reports as its typical value and spread the median and interquartile range of the values it kept', () => {
+    // 1..400 once each (no spike: each is inside the history's range when it comes): the kept values
+    // are the last 400 accepted, so the median is 200.5 and the IQR (300.25 - 100.75) / 1.349.
+    const detector = new CombinedDetector({ warmup: 20, memory: 500, falseAlarmRate: 1e-9 });
+    const values = Array.from({ length: 400 }, (_, i) => ((i * 7919) % 400) + 1);
+    for (let i = 0; i < values.length; i++) detector.update(values[i], i);
+    const state = detector.state();
+    expect(state.alerts).toBe(0);
+    expect(state.expected).toBeCloseTo(200.5, 9);
+    expect(state.spread).toBeCloseTo((300.25 - 100.75) / 1.349, 9);
+    // A count that is mostly one value (IQR 0): the mean absolute deviation stands in, 1.2533 × 3 × 10% here.
+    const counts = new CombinedDetector({ warmup: 20, memory: 100, falseAlarmRate: 1e-9 });
+    for (let i = 0; i < 100; i++) counts.update(i % 10 === 0 ? 13 : 10, i);
+    expect(counts.state().expected).toBe(10);
+    expect(counts.state().spread).toBeCloseTo(1.2533 * 0.3, 9);
+    // A constant still has a unit: a millionth of its size.
+    const flat = new CombinedDetector({ warmup: 20 });
+    for (let i = 0; i < 50; i++) flat.update(7, i);
+    expect(flat.state().spread).toBeCloseTo(7e-6, 12);
+  });
+
+  it('gives every detector a result object of one shape, that reads, spreads and compares as { score, anomaly }', () => {
+    const a = new CombinedDetector({ warmup: 5 });
+    const b = new RateDetector({ warmup: 5 });
+    const ra = a.update(1, 0);
+    const rb = b.update(0, 0);
+    expect(ra).toEqual({ score: 0, anomaly: false });
+    expect({ ...rb }).toEqual({ score: 0, anomaly: false });
+    expect(Object.keys(ra)).toEqual(['score', 'anomaly']);
+    // One getter for every result (what gives them one hidden class), reading each result's own ratio.
+    const getter = (r: object) => Object.getOwnPropertyDescriptor(r, 'score')!.get;
+    expect(getter(ra)).toBe(getter(rb));
+    const spike = new CombinedDetector({ warmup: 20 });
+    const g = normal(3);
+    run(spike, 200, () => g());
+    const hit = spike.update(60, 200);
+    expect(hit.anomaly).toBe(true);
+    expect(hit.score).toBeGreaterThan(0.5);
+    expect(ra.score).toBe(0);
+  });
 });
 
 describe('the other detectors', () => {
