@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { type CallRecord } from './record.js';
 import { Call, type CallSink } from './call.js';
 import { resolveOptions, resolveWrapOptions, type MonitorOptions, type ResolvedOptions, type WrapOptions } from './options.js';
-import { LabelGuard } from './lib/label-guard.js';
+import { LabelGuard, type LabelSlot } from './lib/label-guard.js';
 import { renderExposition, writeExposition } from './lib/exposition.js';
 import { LABEL } from './semconv.js';
 import { isOpenAIClient, openAIMethods } from './instrument/openai.js';
@@ -62,6 +62,10 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
   private readonly enricher: Enricher;
   private readonly quality: QualitySink;
   private readonly guard: LabelGuard;
+  /** The guard's slots of the labels every call has, kept: no lookup of the label per call. */
+  private readonly operationLabel: LabelSlot;
+  private readonly providerLabel: LabelSlot;
+  private readonly requestModelLabel: LabelSlot;
   private readonly wrapped = new WeakMap<object, object>();
   private readonly proxies = new WeakSet<object>();
   private stopping: Promise<void> | undefined;
@@ -78,6 +82,9 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
     this.registry = options.registry ?? new Registry();
     this.listeners = new Listeners(this.fault);
     const guard = (this.guard = new LabelGuard(options.maxLabelValues));
+    this.operationLabel = guard.slot(LABEL.operationName);
+    this.providerLabel = guard.slot(LABEL.providerName);
+    this.requestModelLabel = guard.slot(LABEL.requestModel);
     // Detectors first: the alerts they put on a record are seen by every later sink (OTel span events).
     if (options.detect !== false) {
       try {
@@ -184,12 +191,11 @@ class MonitorImpl implements Monitor, CallSink, InstrumentContext {
 
   started(call: Call): void {
     const record = call.record;
-    const guard = this.guard;
     // The cardinality guard runs once per call, here; a folded value is counted once, here.
     call.labels = {
-      operation: guard.value(LABEL.operationName, record.operation, true),
-      provider: guard.value(LABEL.providerName, record.provider, true),
-      requestModel: guard.value(LABEL.requestModel, record.requestModel, true),
+      operation: this.operationLabel.value(record.operation, true),
+      provider: this.providerLabel.value(record.provider, true),
+      requestModel: this.requestModelLabel.value(record.requestModel, true),
       responseModel: '',
     };
     // Inside an Express request: the record gets its context before any sink sees it.

@@ -44,8 +44,6 @@ export class Enricher {
   private queue: Held[] = [];
   private scheduled = false;
   private held = 0;
-  /** Calls handled and on their way to the sinks: the next `hold` lets them through. */
-  private readonly releasing = new Set<Call>();
   private idle: (() => void)[] = [];
 
   constructor(
@@ -66,12 +64,10 @@ export class Enricher {
   }
 
   /**
-   * Fill the record; true when the call is held for capture or evaluation (it is published later,
-   * through `publish`, which calls `hold` again and is let through).
+   * Fill the record; true when the call is held for capture or evaluation: it is handed on later,
+   * through `publish`, which goes on from after this stage (it never comes back here).
    */
   hold(call: Call): boolean {
-    // A held call on its way back through the stages (no Set lookup while none is: most calls never are).
-    if (this.releasing.size > 0 && this.releasing.delete(call)) return false;
     const record = call.record;
     if (record.context !== undefined) this.hashContext(record);
     const segment = this.options.segment;
@@ -169,12 +165,9 @@ export class Enricher {
   }
 
   private release(call: Call): void {
-    this.releasing.add(call);
     try {
       this.publish(call);
     } finally {
-      // publish lets a released call through at once; a call it never reached must not stay in the set.
-      this.releasing.delete(call);
       this.held--;
       if (this.held === 0 && this.idle.length > 0) {
         const idle = this.idle;

@@ -13,7 +13,7 @@ import { Counter, Histogram } from '../lib/metrics.js';
 import { releaseMetrics } from '../lib/released-metrics.js';
 import type { CallRecord } from '../record.js';
 import { ATTR, LABEL, QUALITY_LABEL, QUALITY_METRIC, QUALITY_SCORE_BUCKETS } from '../semconv.js';
-import type { LabelGuard } from '../lib/label-guard.js';
+import type { LabelGuard, LabelSlot } from '../lib/label-guard.js';
 import { checkFeedback, correct, RecentCalls } from '../quality/feedback.js';
 import { Tree3 } from '../lib/tree3.js';
 import { costSnapshot, GroupStats, type CostSnapshot, type QualityGroupSnapshot } from '../quality/stats.js';
@@ -141,6 +141,7 @@ export class QualitySink implements Sink {
   private readonly groupList: Group[] = [];
   private readonly recent = new RecentCalls<Remembered>(RECENT_IDS);
   private readonly listeners: ((signal: QualitySignal) => void)[] = [];
+  private readonly routeLabel: LabelSlot;
 
   /** `registry` undefined: no Prometheus metrics (option `prometheus: false`), the snapshot still fills. */
   constructor(
@@ -150,6 +151,7 @@ export class QualitySink implements Sink {
     private readonly fault: (component: string, error: unknown) => void,
   ) {
     this.metrics = registry === undefined ? undefined : createMetrics(registry);
+    this.routeLabel = guard.slot(LABEL.httpRoute);
   }
 
   /** The monitor shut down: its metrics stay scraped until a new monitor on the registry takes them over. */
@@ -238,7 +240,7 @@ export class QualitySink implements Sink {
 
   /** Provider and model come guarded (MetricLabels); the route was guarded by the Express middleware, and again here. */
   private groupOf(provider: string, model: string, rawRoute: string | undefined): Group {
-    const route = this.guard.value(LABEL.httpRoute, rawRoute);
+    const route = this.routeLabel.value(rawRoute);
     let group = this.groups.get(provider, model, route);
     if (group === undefined) {
       group = this.groups.set(provider, model, route, new Group(provider, model, route, this.metrics));

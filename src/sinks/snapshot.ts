@@ -4,7 +4,7 @@
  * fixed-size rings of recent samples; rates come from per-second windows. Memory is bounded by the
  * cardinality guard times the ring size.
  */
-import type { CallRecord, TokenCount } from '../record.js';
+import type { CallRecord, Outcome, TokenCount } from '../record.js';
 import type { LabelGuard } from '../lib/label-guard.js';
 import { RateWindow } from '../lib/rate-window.js';
 import { SampleRing } from '../lib/sample-ring.js';
@@ -73,16 +73,42 @@ function percentiles(ring: SampleRing): Percentiles {
 
 type TokenTotals = { input: number; output: number; cachedInput: number; reasoning: number; estimated: number };
 
-function addTokens(totals: TokenTotals, key: Exclude<keyof TokenTotals, 'estimated'>, count: TokenCount | undefined): void {
-  if (count === undefined) return;
-  totals[key] += count.count;
+/** A count to add to its total (0 when there is none); an estimated one is added to `estimated` as well. */
+function counted(totals: TokenTotals, count: TokenCount | undefined): number {
+  if (count === undefined) return 0;
   if (count.source === 'estimated') totals.estimated += count.count;
+  return count.count;
+}
+
+/** Calls by outcome: a field each (the outcomes are a closed set), so counting one is a named store. */
+class OutcomeCounts {
+  completed = 0;
+  cancelled = 0;
+  aborted = 0;
+  failed = 0;
+
+  add(outcome: Outcome): void {
+    if (outcome === 'completed') this.completed++;
+    else if (outcome === 'cancelled') this.cancelled++;
+    else if (outcome === 'aborted') this.aborted++;
+    else this.failed++;
+  }
+
+  /** The outcomes seen, as the snapshot shows them. */
+  seen(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (this.completed > 0) out.completed = this.completed;
+    if (this.cancelled > 0) out.cancelled = this.cancelled;
+    if (this.aborted > 0) out.aborted = this.aborted;
+    if (this.failed > 0) out.failed = this.failed;
+    return out;
+  }
 }
 
 class Group {
   calls = 0;
   inFlight = 0;
-  readonly outcomes: Record<string, number> = {};
+  readonly outcomes = new OutcomeCounts();
   readonly errors: Record<string, number> = {};
   readonly latency: SampleRing;
   readonly timeToFirstChunk: SampleRing;
@@ -138,15 +164,16 @@ export class SnapshotSink implements Sink {
     const group = this.groupOf(labels);
     group.calls++;
     this.calls++;
-    group.outcomes[record.outcome] = (group.outcomes[record.outcome] ?? 0) + 1;
+    group.outcomes.add(record.outcome);
     if (record.errorType !== undefined) group.errors[record.errorType] = (group.errors[record.errorType] ?? 0) + 1;
     group.latency.push(record.duration);
     if (record.timeToFirstChunk !== undefined) group.timeToFirstChunk.push(record.timeToFirstChunk);
     if (record.outputTokensPerSecond !== undefined) group.outputTokensPerSecond.push(record.outputTokensPerSecond);
-    addTokens(group.tokens, 'input', record.inputTokens);
-    addTokens(group.tokens, 'output', record.outputTokens);
-    addTokens(group.tokens, 'cachedInput', record.cachedInputTokens);
-    addTokens(group.tokens, 'reasoning', record.reasoningTokens);
+    const tokens = group.tokens;
+    tokens.input += counted(tokens, record.inputTokens);
+    tokens.output += counted(tokens, record.outputTokens);
+    tokens.cachedInput += counted(tokens, record.cachedInputTokens);
+    tokens.reasoning += counted(tokens, record.reasoningTokens);
     const endedAt = record.startTime + record.duration;
     group.requests.add(1, endedAt);
     this.all.requests.add(1, endedAt);
@@ -171,7 +198,7 @@ export class SnapshotSink implements Sink {
         operation: g.operation,
         model: g.model,
         calls: g.calls,
-        outcomes: { ...g.outcomes },
+        outcomes: g.outcomes.seen(),
         errors: { ...g.errors },
         inFlight: g.inFlight,
         latencyMs: percentiles(g.latency),

@@ -4,14 +4,17 @@
  * counts: over the time after the first chunk for streams, over the whole call otherwise.
  */
 import type { Call } from '../call.js';
-import type { LabelGuard } from '../lib/label-guard.js';
+import type { LabelGuard, LabelSlot } from '../lib/label-guard.js';
 import type { Stage } from '../pipeline.js';
 import { LABEL } from '../semconv.js';
 
 export class LabelsStage implements Stage {
   readonly name = 'labels';
+  private readonly responseModel: LabelSlot;
 
-  constructor(private readonly guard: LabelGuard) {}
+  constructor(guard: LabelGuard) {
+    this.responseModel = guard.slot(LABEL.responseModel);
+  }
 
   connect(): void {
     // Never holds a call.
@@ -24,7 +27,7 @@ export class LabelsStage implements Stage {
       const ms = record.timeToFirstChunk !== undefined ? record.duration - record.timeToFirstChunk : record.duration;
       if (ms > 0) record.outputTokensPerSecond = output / (ms / 1000);
     }
-    call.labels!.responseModel = this.guard.value(LABEL.responseModel, record.responseModel, true);
+    call.labels!.responseModel = this.responseModel.value(record.responseModel, true);
     return false;
   }
 }
