@@ -29,6 +29,7 @@ import { ATTR, GUARDED_NAME } from '../semconv.js';
 import type { MetricLabels, Sink } from '../sinks/sink.js';
 import { releaseMetrics } from '../lib/released-metrics.js';
 import { LabelGuard } from '../lib/label-guard.js';
+import { Tree3 } from '../lib/tree3.js';
 import { Incident as IncidentOf, type IncidentCause, type RecoveryRule } from './incident.js';
 import { ANOMALY_SCORE } from './detector.js';
 import type { CategoricalDrift, DriftResult } from './drift.js';
@@ -45,8 +46,8 @@ export class DetectorSink implements Sink {
   private readonly context: DetectorSinkContext;
   private readonly metrics: Metrics | undefined;
   private readonly groups = new Map<string, Group>();
-  /** provider → model → route → group, so a call finds its group without building a key. */
-  private readonly byCall = new Map<string, Map<string, Map<string, Group>>>();
+  /** provider → model → route → group, so a call finds its group without building a key (the last one found at once). */
+  private readonly byCall = new Tree3<Group>();
   private readonly callSignals: readonly SignalSpec[];
   /** The call being fed: its signals' values, by their place in CALL_SIGNALS (NaN: none). */
   private readonly values = new Float64Array(CALL_SIGNALS.length);
@@ -364,19 +365,12 @@ export class DetectorSink implements Sink {
   }
 
   private callGroup(provider: string, model: string, route: string): Group {
-    let byModel = this.byCall.get(provider);
-    if (byModel === undefined) this.byCall.set(provider, (byModel = new Map()));
-    let byRoute = byModel.get(model);
-    if (byRoute === undefined) byModel.set(model, (byRoute = new Map()));
-    let group = byRoute.get(route);
-    if (group === undefined) {
-      const labels: SignalLabels = { provider, model };
-      if (route !== '') labels.route = route;
-      group = this.group(labels, route !== '' ? this.callGroup(provider, model, '') : undefined);
-      // Past maxGroups the same overflow group answers for every new label set; cache it anyway.
-      byRoute.set(route, group);
-    }
-    return group;
+    const group = this.byCall.get(provider, model, route);
+    if (group !== undefined) return group;
+    const labels: SignalLabels = { provider, model };
+    if (route !== '') labels.route = route;
+    // Past maxGroups the same overflow group answers for every new label set; cache it anyway.
+    return this.byCall.set(provider, model, route, this.group(labels, route !== '' ? this.callGroup(provider, model, '') : undefined));
   }
 
   /** `parent`: the model's group, for a route's (the overflow group has none). */

@@ -44,7 +44,8 @@ export function proxyClient<T extends object>(client: T, tree: MethodTree): T {
       get(t, property, receiver) {
         const entry = entries.get(property);
         if (entry !== undefined) {
-          const value = Reflect.get(t, property, t);
+          // A plain read of the target (the same as Reflect.get(t, property, t), without the builtin's call).
+          const value = (t as any)[property];
           if (entry.value === value) return entry.handed;
           const branch = entry.branch;
           let handed: unknown = value;
@@ -59,7 +60,7 @@ export function proxyClient<T extends object>(client: T, tree: MethodTree): T {
         // Helpers reach the client through their resource: give them the observed one.
         if (property === '_client' && !isRoot) return root;
         if (!isRoot) return Reflect.get(t, property, receiver);
-        const value = Reflect.get(t, property, t);
+        const value = (t as any)[property];
         if (typeof value !== 'function' || property === 'constructor') return value;
         let fn = bound!.get(value) as unknown;
         if (fn === undefined) {
