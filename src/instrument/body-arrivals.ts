@@ -97,7 +97,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
    * and async iterator, read the queue.
    */
   observeInPlace(response: Response): void {
-    readFrom(this.body, this);
+    readFrom(this.body, this, this.streaming);
     (response as any)[ARRIVALS] = this;
     if (Object.getPrototypeOf(response) === Response.prototype) Object.setPrototypeOf(response, responsePrototype());
   }
@@ -152,7 +152,7 @@ export class BodyArrivals implements Arrivals, BodyQueue {
       },
       { highWaterMark: 0 },
     );
-    readFrom(copy, this);
+    readFrom(copy, this, this.streaming);
     this.copy = copy;
     return copy;
   }

@@ -5,7 +5,7 @@
  *
  *   - A body stream's `getReader()` and async iterator, and a Response's `json()`, `text()` and
  *     `bodyUsed`: on prototypes between the stream (or Response) and the platform's, made once, so a
- *     body costs one prototype change and one symbol-keyed store;
+ *     body costs one prototype change and one symbol-keyed store or WeakMap entry (see ARRIVALS);
  *     the Response's other readers (`arrayBuffer()`, `blob()`, `formData()`, `clone()`) go to an
  *     equal copy made on first use.
  *   - The readers handed out: a real default reader of the copy whose `read()` takes from the queue,
@@ -44,23 +44,31 @@ export interface BodyQueue {
 
 /**
  * A timed Response's arrivals, for its `json()`, `text()` and other readers, and a body stream's, for
- * its own `getReader` and async iterator (module functions, not closures per body). On the stream
- * itself, under this symbol: in Node 20 every `ReadableStream` has a hidden class of its own, so the
- * store builds one for that body; a WeakMap beside the streams (tried) cost far more in garbage
- * collection: a non-streamed call with all defaults took 38k instructions of it against 14k with the
- * store (bench/peers, W 5000, N 1000→2000, the jittered clock; its entries are ephemerons, which the
- * collector must trace beside everything else).
+ * its own `getReader` and async iterator (module functions, not closures per body): a non-streamed
+ * body's on the stream itself, under this symbol; a streamed body's in `streamArrivals` beside it.
+ * Measured both ways (bench/peers, openai 6, the virtual clock): a WeakMap entry per non-streamed body
+ * raised a call's garbage collection with all defaults from 14k to 38k instructions (W 5000,
+ * N 1000→2000), while for a 22-chunk stream with Prometheus only the symbol-keyed store cost about 15k
+ * more than the entry (+72.6k over bare at d96f523 against +57.2k at a131dee, W 10000, N 500→1500).
+ * In Node 20 every `ReadableStream` has a hidden class of its own, so the store builds one per body,
+ * and its reads miss V8's caches.
  */
 export const ARRIVALS = Symbol('llm-vitals.arrivals');
+const streamArrivals = new WeakMap<object, BodyQueue>();
+
+/** A body stream's arrivals, wherever `readFrom` put them. */
+function streamArrivalsOf(stream: any): BodyQueue | undefined {
+  return stream?.[ARRIVALS] ?? streamArrivals.get(stream);
+}
 
 function timedGetReader(this: any, options?: { mode?: string }): ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader {
-  const arrivals: BodyQueue | undefined = this?.[ARRIVALS];
+  const arrivals = streamArrivalsOf(this);
   if (arrivals === undefined || options?.mode !== undefined) return ReadableStream.prototype.getReader.call(this, options as any);
   return arrivals.reader(this);
 }
 
 function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncIterableIterator<Uint8Array> {
-  const arrivals: BodyQueue | undefined = this?.[ARRIVALS];
+  const arrivals = streamArrivalsOf(this);
   if (arrivals === undefined) return (ReadableStream.prototype as any).values.call(this, options);
   const reader = arrivals.reader(this);
   return new QueueIterator(reader, options?.preventCancel === true, arrivals.readsQueue(reader) ? arrivals : undefined);
@@ -68,7 +76,7 @@ function timedIterator(this: any, options?: { preventCancel?: boolean }): AsyncI
 
 /**
  * The methods a timed body stream reads the queue with, on a prototype between the stream and the
- * platform's (made once): each body then takes one prototype change and one symbol-keyed store, where
+ * platform's (made once): each body then takes one prototype change and one store (see ARRIVALS), where
  * three own properties defined on every body cost several times as much; no own property shows.
  */
 let timedPrototype: object | undefined;
@@ -130,9 +138,10 @@ export function responsePrototype(): object {
   return (timedResponsePrototype = Object.create(platform, methods));
 }
 
-/** Give `stream` the readers of the queue. */
-export function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyQueue): void {
-  (stream as any)[ARRIVALS] = arrivals;
+/** Give `stream` the readers of the queue; `streamed`: the body of a streamed answer (see ARRIVALS). */
+export function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyQueue, streamed: boolean): void {
+  if (streamed) streamArrivals.set(stream, arrivals);
+  else (stream as any)[ARRIVALS] = arrivals;
   if (Object.getPrototypeOf(stream) !== ReadableStream.prototype) {
     // A subclass or another realm's stream: own methods, leaving its prototype alone.
     Object.defineProperty(stream, 'getReader', { configurable: true, writable: true, value: timedGetReader });
