@@ -91,21 +91,37 @@ export class BodyArrivals implements Arrivals, BodyQueue {
 
   /** The body was read (text(), json(), a reader): as the platform's `bodyUsed`. */
   used = false;
+  /** In place: the body stream was given the queue's readers. */
+  private bodyReaders = false;
+  /** In place: read whole by `text()` (`json()`): the body stream stays locked, as the platform's does then. */
+  private readWhole = false;
 
   /**
    * The SDK reads the network's own Response: its `json()` and `text()`, and its body's default reader
    * and async iterator, read the queue.
    */
   observeInPlace(response: Response): void {
-    readFrom(this.body, this, this.streaming);
     (response as any)[ARRIVALS] = this;
-    if (Object.getPrototypeOf(response) === Response.prototype) Object.setPrototypeOf(response, responsePrototype());
+    const timed = Object.getPrototypeOf(response) === Response.prototype;
+    if (timed) Object.setPrototypeOf(response, responsePrototype());
+    // A stream is read through its body at once; a non-streamed answer with json() or text(), and its
+    // body stream gets the queue's readers only if someone asks the Response for it (giving a stream
+    // them changes its prototype and adds a property: in Node 20, a hidden class built per body).
+    if (this.streaming || !timed) this.bodyAsked();
+  }
+
+  /** In place: the body stream reads the queue from now on. */
+  bodyAsked(): void {
+    if (this.bodyReaders) return;
+    this.bodyReaders = true;
+    readFrom(this.body, this, this.streaming);
   }
 
   /** The whole body as text, once it has all arrived (a non-streamed answer: a piece or a few). */
   async text(): Promise<string> {
     if (this.used) throw new TypeError('Body is unusable: Body has already been read');
     this.used = true;
+    this.readWhole = true;
     const parts: Uint8Array[] = [];
     let length = 0;
     for (let r = await this.take(); !r.done; r = await this.take()) {
@@ -165,8 +181,8 @@ export class BodyArrivals implements Arrivals, BodyQueue {
       return (this.queueReaderOut = new (queueReader())(stream, this));
     }
     // In place the network's body is locked by this observer's reader: one queue reader at a time,
-    // and the platform's own error for a second one (the body is locked).
-    if (this.readerOut || stream !== this.body) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
+    // and the platform's own error for a second one, or after text() or json() read it whole (the body is locked).
+    if (this.readerOut || this.readWhole || stream !== this.body) return ReadableStream.prototype.getReader.call(stream) as ReadableStreamDefaultReader<Uint8Array>;
     this.readerOut = true;
     this.used = true;
     return (this.queueReaderOut = new (inPlaceReader())(this));

@@ -40,6 +40,8 @@ export interface BodyQueue {
   closed(): Promise<undefined>;
   /** The reader cancelled the body. */
   cancel(reason: unknown): Promise<void>;
+  /** In place: the Response's `body` was asked for; its stream gets the queue's readers now if it has not yet. */
+  bodyAsked(): void;
 }
 
 /**
@@ -120,9 +122,23 @@ export function responsePrototype(): object {
       return parse === undefined ? text : text.then(parse);
     },
   });
+  const platformBody = Object.getOwnPropertyDescriptor(platform, 'body')?.get;
   const methods: PropertyDescriptorMap = {
     json: fromQueue('json', JSON.parse),
     text: fromQueue('text'),
+    // The body stream, given the queue's readers on first ask (a non-streamed answer is read with
+    // json() or text(): its stream is then never touched, and costs nothing).
+    ...(platformBody === undefined
+      ? {}
+      : {
+          body: {
+            configurable: true,
+            get(this: any) {
+              arrivalsOf(this)?.bodyAsked();
+              return platformBody.call(this);
+            },
+          },
+        }),
     bodyUsed: {
       configurable: true,
       get(this: any) {

@@ -170,6 +170,31 @@ describe('responses timed at arrival, awaited late by the app', () => {
     await monitor.shutdown();
   });
 
+  it('withResponse(): the parsed body\'s stream, read after the SDK, behaves as the unwrapped one\'s', async () => {
+    const { monitor, rec, openai } = setup();
+    const plain = new OpenAI({ apiKey: 'k', baseURL: openaiServer.url, maxRetries: 0 });
+    const body = chatCompletion({ created: 2 } as any);
+    openaiServer.enqueue({ body }, { body });
+    // What the app sees of `response.body` once the SDK has parsed the JSON: the same bodyUsed, and the
+    // same outcome of reading it (the stream is only given the monitor's readers when asked for).
+    const outcome = async (response: Response) => {
+      const used = response.bodyUsed;
+      try {
+        const reader = response.body!.getReader();
+        const first = await reader.read();
+        return { used, done: first.done, bytes: first.value?.byteLength ?? 0 };
+      } catch (error) {
+        return { used, error: (error as Error).constructor.name };
+      }
+    };
+    const { data, response: got } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    const { response: expected } = await plain.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+    expect(data.id).toBe(body.id);
+    expect(await outcome(got)).toEqual(await outcome(expected));
+    await rec.waitFor(1);
+    await monitor.shutdown();
+  });
+
   it('asResponse(): the usage the monitor never read is unknown, not 0, and costs nothing made up', async () => {
     const { monitor, rec, openai } = setup();
     const usage = { prompt_tokens: 1607, completion_tokens: 900, total_tokens: 2507 };
