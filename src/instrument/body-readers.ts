@@ -58,9 +58,9 @@ export interface BodyQueue {
 export const ARRIVALS = Symbol('llm-vitals.arrivals');
 const streamArrivals = new WeakMap<object, BodyQueue>();
 
-/** A body stream's arrivals, wherever `readFrom` put them. */
+/** A body stream's arrivals, wherever `readFrom` put them (a streamed body's first: a probe of its own hidden class would miss V8's caches). */
 function streamArrivalsOf(stream: any): BodyQueue | undefined {
-  return stream?.[ARRIVALS] ?? streamArrivals.get(stream);
+  return streamArrivals.get(stream) ?? stream?.[ARRIVALS];
 }
 
 function timedGetReader(this: any, options?: { mode?: string }): ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader {
