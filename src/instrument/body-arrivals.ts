@@ -25,10 +25,8 @@
  */
 import type { Arrivals, Call } from '../call.js';
 import { monotonic } from '../lib/clock.js';
-import { ARRIVALS, inPlaceReader, queueReader, readFrom, responsePrototype, type BodyQueue, type ReadResult } from './body-readers.js';
+import { ARRIVALS, inPlaceReader, queueReader, readFrom, responsePrototype, wholeText, type BodyQueue, type ReadResult } from './body-readers.js';
 
-/** UTF-8, a leading BOM dropped: as the platform's `text()` and `json()` decode a body. */
-const decoder = new TextDecoder();
 /** What `calls` becomes once the body has settled. */
 const NO_CALLS: readonly Call[] = [];
 
@@ -118,24 +116,11 @@ export class BodyArrivals implements Arrivals, BodyQueue {
   }
 
   /** The whole body as text, once it has all arrived (a non-streamed answer: a piece or a few). */
-  async text(): Promise<string> {
-    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+  text(): Promise<string> {
+    if (this.used) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
     this.used = true;
     this.readWhole = true;
-    const parts: Uint8Array[] = [];
-    let length = 0;
-    for (let r = await this.take(); !r.done; r = await this.take()) {
-      parts.push(r.value!);
-      length += r.value.byteLength;
-    }
-    if (parts.length === 1) return decoder.decode(parts[0]);
-    const whole = new Uint8Array(length);
-    let at = 0;
-    for (const part of parts) {
-      whole.set(part, at);
-      at += part.byteLength;
-    }
-    return decoder.decode(whole);
+    return wholeText(this);
   }
 
   /** An equal Response whose body is a new stream over the queue (read any way a body is). */

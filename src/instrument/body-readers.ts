@@ -154,6 +154,27 @@ export function responsePrototype(): object {
   return (timedResponsePrototype = Object.create(platform, methods));
 }
 
+/** UTF-8, a leading BOM dropped: as the platform's `text()` and `json()` decode a body. */
+const decoder = new TextDecoder();
+
+/** The whole of a queue's body as text, once it has all arrived (a non-streamed answer: a piece or a few). */
+export async function wholeText(queue: BodyQueue): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (let r = await queue.take(); !r.done; r = await queue.take()) {
+    parts.push(r.value!);
+    length += r.value.byteLength;
+  }
+  if (parts.length === 1) return decoder.decode(parts[0]);
+  const whole = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    whole.set(part, at);
+    at += part.byteLength;
+  }
+  return decoder.decode(whole);
+}
+
 /** Give `stream` the readers of the queue; `streamed`: the body of a streamed answer (see ARRIVALS). */
 export function readFrom(stream: ReadableStream<Uint8Array>, arrivals: BodyQueue, streamed: boolean): void {
   if (streamed) streamArrivals.set(stream, arrivals);
