@@ -9,10 +9,10 @@
  * - rate: the rate detector on whether the call was an event (an error, a `length` finish), 0 or 1.
  * - categorical: a drift monitor on the mix of values (the finish reasons).
  *
- * To add a signal from a record field, add a row and its line in `readCallSignals`. Signals that do not come from a call record (a
- * quality score the app computes later, its own measurements) go through `monitor.observe(signal,
- * value, labels)`; `RESOURCE_SIGNALS` are fed from the resource sampler's samples, `QUALITY_SIGNALS`
- * from `monitor.feedback`.
+ * To add a signal from a record field, add a row and its line in `readCallSignals`. Signals that do
+ * not come from a call record (a quality score the app computes later, its own measurements) go
+ * through `monitor.observe(signal, value, labels)`; `RESOURCE_SIGNALS` are fed from the resource
+ * sampler's samples, `QUALITY_SIGNALS` from `monitor.feedback`.
  */
 import type { CallRecord } from '../record.js';
 import type { Direction } from './detector.js';

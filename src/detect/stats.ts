@@ -123,6 +123,11 @@ export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
 }
 
+/** Interquartile range to standard deviation for normal data: 2 Φ⁻¹(3/4). */
+const IQR_TO_SD = 1.349;
+/** Mean absolute deviation to standard deviation for normal data: sqrt(π / 2). */
+const MEAN_AD_TO_SD = 1.2533;
+
 /**
  * A robust spread of an ascending array, in standard deviations for normal data: the interquartile
  * range over 1.349; where it is 0 (half the values or more equal: a count, a flat signal), 1.2533 ×
@@ -132,11 +137,11 @@ export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
 export function robustSpreadOfSorted(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   const middle = quantileOfSorted(sorted, 0.5);
-  let spread = (quantileOfSorted(sorted, 0.75) - quantileOfSorted(sorted, 0.25)) / 1.349;
+  let spread = (quantileOfSorted(sorted, 0.75) - quantileOfSorted(sorted, 0.25)) / IQR_TO_SD;
   if (!(spread > 0)) {
     let sum = 0;
     for (let i = 0; i < n; i++) sum += Math.abs(sorted[i] - middle);
-    spread = n > 0 ? (1.2533 * sum) / n : 0;
+    spread = n > 0 ? (MEAN_AD_TO_SD * sum) / n : 0;
   }
   return Math.max(spread, 1e-9, Math.abs(middle) * 1e-6);
 }

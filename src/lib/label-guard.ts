@@ -25,7 +25,6 @@ export class LabelSlot {
   /** As `LabelGuard.value` for this slot's label. */
   value(raw: string | undefined, count = false): string {
     if (raw === undefined || raw === '') return '';
-    if (raw === this.last) return raw;
     return this.admits(raw, count) ? raw : OVERFLOW_VALUE;
   }
 
