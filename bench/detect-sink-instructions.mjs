@@ -15,6 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { normal, uniform } from './random.mjs';
 
 const [path, nArg] = process.argv.slice(2);
 const vary = process.argv.includes('--vary') ? process.argv[process.argv.indexOf('--vary') + 1] : 'latency';
@@ -22,14 +23,8 @@ const { DetectorSink, resolveDetectOptions } = await import(pathToFileURL(resolv
 const sink = new DetectorSink({ options: resolveDetectOptions(undefined), registry: undefined, emit() {}, fault(c, e) { throw e; } });
 const N = Number(nArg) + 20000;
 const SIZE = 1 << 14;
-let s = 11;
-const u = () => {
-  s ^= s << 13;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  return ((s >>> 0) + 0.5) / 4294967296;
-};
-const g = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+const u = uniform(11);
+const g = normal(12);
 const records = Array.from({ length: SIZE }, (_, i) => {
   const duration = vary === 'none' ? 800 : 800 * Math.exp(0.35 * g());
   const input = vary === 'all' ? 20 + Math.floor(10 * u()) : 25;
