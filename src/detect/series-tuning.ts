@@ -15,6 +15,8 @@ export interface SeriesTuning {
   seasonalAdvantage: number;
   /** The share of a surprise history read as its tail (calibration.ts). */
   tailShare: number;
+  /** On a series positive since its start, a value under this share of the smallest one seen is out of range; 0: off. */
+  floorRatio: number;
 }
 
 export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
@@ -25,6 +27,7 @@ export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
   rangeTolerance: 0.1,
   seasonalAdvantage: 0.8,
   tailShare: 0.02,
+  floorRatio: 0,
 });
 
 const TUNING_LIMITS: Record<keyof SeriesTuning, [number, number]> = {
@@ -32,6 +35,7 @@ const TUNING_LIMITS: Record<keyof SeriesTuning, [number, number]> = {
   rangeTolerance: [0, 10],
   seasonalAdvantage: [0, 1],
   tailShare: [0.001, 0.5],
+  floorRatio: [0, 0.99],
 };
 
 export function resolveTuning(tuning: Partial<SeriesTuning> | undefined): SeriesTuning {

@@ -122,6 +122,8 @@ export class SeriesDetector extends StreamingDetector {
   // The range of every value seen since the start (working scale)
   private min = Infinity;
   private max = -Infinity;
+  /** The smallest value seen while every value has been positive (original scale); -∞ once one is not. */
+  private positiveMin = Infinity;
   /** Values seen since the warm-up ended. */
   private seen = 0;
   /** Values since the latest one the range rule reported (counted up to the window's width). */
@@ -168,6 +170,8 @@ export class SeriesDetector extends StreamingDetector {
     const y = this.logScale ? Math.log((value > 0 ? value : 0) + this.logOffset) : value;
     const min = this.min;
     const max = this.max;
+    const positiveMin = this.positiveMin;
+    if (value < positiveMin) this.positiveMin = value > 0 ? value : -Infinity;
     if (y < min) this.min = y;
     if (y > max) this.max = y;
     if (!this.ready) {
@@ -187,7 +191,12 @@ export class SeriesDetector extends StreamingDetector {
     const bySd = early * this.spreadSd;
     const tolerance = byRange > bySd ? byRange : bySd;
     const direction = this.options.direction;
-    const outOfRange = max > min && ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance));
+    // A series positive since its start that falls below a share of its smallest value has fallen
+    // towards 0 (an outage: requests, tokens, throughput), which the linear rule cannot see when the
+    // tolerance reaches below 0 (`tuning.floorRatio`, 0 = off).
+    const outOfRange =
+      (max > min && ((direction !== 'down' && y > max + tolerance) || (direction !== 'up' && y < min - tolerance))) ||
+      (direction !== 'up' && this.tuning.floorRatio > 0 && value < this.tuning.floorRatio * positiveMin);
     // An out-of-range value is reported by the range rule: its surprise is counted as having happened
     // but does not set the slope of the statistics' tails (one huge spike would stretch them so far
     // that a level shift later, big but within the range the spike made, scores under the budget).
@@ -383,6 +392,7 @@ export class SeriesDetector extends StreamingDetector {
     this.sizeCalibrator.reset();
     this.lastForecast = NaN;
     this.min = Infinity;
+    this.positiveMin = Infinity;
     this.max = -Infinity;
     this.seen = 0;
     this.sinceReported = Infinity;

@@ -360,12 +360,48 @@ describe('the time-series detector', () => {
     expect(up.update(30, 2001).score).toBe(1);
   });
 
+  it('calls a positive series falling under a fifth of its smallest value out of range (an outage), which the linear rule cannot see', () => {
+    // Values in [1, 21): the linear rule's low side is min - max(range share × 20, sd ≈ 5.8) < 0, so no
+    // value can ever be out of range downwards on it.
+    const outage = (tuning: { floorRatio: number }, drop: number, options: { direction?: 'up' | 'down' } = {}) => {
+      const g = uniform(47);
+      const detector = new SeriesDetector({ warmup: 100, period: false, tuning, ...options });
+      const alerts = run(detector, 2000, () => 1 + 20 * g());
+      const r = detector.update(drop, 2000);
+      return { alerts, score: r.score, reason: detector.state().lastAlertReason };
+    };
+    const on = outage({ floorRatio: 0.2 }, 0.05);
+    expect(on.alerts).toHaveLength(0);
+    expect(on.score).toBe(1);
+    expect(on.reason).toBe('range');
+    // A drop to exactly 0 is under any share of a positive minimum too.
+    expect(outage({ floorRatio: 0.2 }, 0).score).toBe(1);
+    // Off: the same drop is an ordinary low value (z about -1.9).
+    expect(outage({ floorRatio: 0 }, 0.05).score).toBeLessThan(0.5);
+    // Above a fifth of the smallest value (about 1.0): not out of range.
+    expect(outage({ floorRatio: 0.2 }, 0.5).score).toBeLessThan(0.5);
+    // Watching upward moves only: not reported.
+    expect(outage({ floorRatio: 0.2 }, 0.05, { direction: 'up' }).score).toBeLessThan(0.5);
+    // A series that has once been 0 or below is not a positive quantity: the rule stays off for good.
+    const g = uniform(48);
+    const crossed = new SeriesDetector({ warmup: 100, period: false, tuning: { floorRatio: 0.2 } });
+    run(crossed, 2000, (i) => (i === 50 ? 0 : 1 + 20 * g()));
+    expect(crossed.update(0.05, 2000).score).toBeLessThan(0.5);
+    const h = uniform(49);
+    const negative = new SeriesDetector({ warmup: 100, period: false, tuning: { floorRatio: 0.2 } });
+    run(negative, 2000, (i) => (i === 50 ? -1 : 1 + 20 * h()));
+    // -0.5 is within the range [-1, 21) the series has shown.
+    expect(negative.update(-0.5, 2000).score).toBeLessThan(0.5);
+    expect(() => new SeriesDetector({ tuning: { floorRatio: 1 } })).toThrow(/option "tuning.floorRatio"/);
+    expect(() => new SeriesDetector({ tuning: { floorRatio: -0.1 } })).toThrow(/option "tuning.floorRatio"/);
+  });
+
   it('rejects a bad period', () => {
     expect(() => new SeriesDetector({ period: 1 })).toThrow(/option "period"/);
   });
 
   it('takes its constants from `tuning` (what the NAB folds refit), and rejects bad ones by name', () => {
-    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.1, seasonalAdvantage: 0.8, tailShare: 0.02 });
+    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.1, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0 });
     // The same stream and value as above: with a tolerance of three times the range seen (about 30),
     // 26 is no longer out of range; with the shipped one it is.
     const scoreOf26 = (tuning?: { rangeTolerance: number }) => {
