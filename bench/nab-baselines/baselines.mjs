@@ -16,8 +16,13 @@ export const BASELINES = [
     name: 'Windowed Gaussian',
     published: 35.0,
     publishedCorpus: 39.6,
-    grid: [{ windowSize: 1000 }, { windowSize: 250 }, { windowSize: 500 }, { windowSize: 2000 }],
-    describe: (o) => `window ${o.windowSize}`,
+    grid: [
+      { windowSize: 6400, stepSize: 100 },
+      { windowSize: 1000, stepSize: 100 },
+      { windowSize: 3200, stepSize: 100 },
+      { windowSize: 12800, stepSize: 100 },
+    ],
+    describe: (o) => `window ${o.windowSize}, step ${o.stepSize}`,
     score: windowedGaussian,
   },
   {

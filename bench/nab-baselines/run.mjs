@@ -31,7 +31,7 @@ const args = process.argv.slice(2);
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? args[onlyArg + 1].split(',') : undefined;
 const folds = !args.includes('--no-folds');
-/** `--floor-ratio`: the folds also choose whether the outage rule (tuning.floorRatio 0.2) is on. */
+/** `--floor-ratio`: the folds also choose whether the outage rule (tuning.floorRatio 0.2, the share it was written with) is on. */
 const floorGrid = args.includes('--floor-ratio');
 
 /**
@@ -126,7 +126,7 @@ if (folds) {
 
   out('## 2. Leave one category out');
   out();
-  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on ../shared's 34 files (section 3 of a run on them): held out in its threshold only on their four categories, held out entirely on NAB's other three. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
+  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on all 58 of NAB's files (section 3 of a run on them, `bench/results/nab-full-corpus.md`): held out in its threshold only. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
   out();
   const columns = [...baselines.map((b) => b.name), '`series` refitted, at 0.5', '`series` shipped, at 0.5'];
   out(`| held-out category (files, windows) | ${columns.join(' | ')} |`);

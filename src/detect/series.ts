@@ -26,13 +26,13 @@
  *   replayed through the models once they are fitted, so the history starts with the warm-up's. A
  *   window's statistic enters its history only once the window has slid past it, so it is compared
  *   with windows that share none of its values.
- * - Out of range: a value beyond every value seen since the start by more than 10% of their range
- *   (the "spatial anomaly" rule of NAB's HTM detector, which has 5%) and by more than one standard deviation of the
- *   series around its level scores 1 (reason `range`), whatever the models say: a level the series
- *   has never been near is news even when the recent values lead to it. Such a value, and each
- *   window holding it, teaches the statistics' histories that its level was reached but not their
- *   tails' slope: one wild value would otherwise flatten a tail so far that later incidents below it
- *   read as ordinary.
+ * - Out of range: a value beyond every value seen since the start by more than 5% of their range (the
+ *   "spatial anomaly" rule of NAB's HTM detector) and one standard deviation around the level, or, on a
+ *   series positive since its start, under a fifth of its smallest value (an outage), scores 1 (reason
+ *   `range`) whatever the models say: a level the series has never been near is news even when the
+ *   recent values lead to it. Such a value, and each window holding it, teaches the statistics'
+ *   histories that its level was reached but not their tails' slope: one wild value would otherwise
+ *   flatten a tail so far that later incidents below it read as ordinary.
  *
  * Score and alerting as every detector (detector.ts). The ideas: Numenta's HTM anomaly likelihood
  * (Ahmad et al. 2017) for the short-window average of surprises against their long-run distribution,
@@ -181,7 +181,7 @@ export class SeriesDetector extends StreamingDetector {
       this.fit();
       return -1;
     }
-    // Beyond the range by 10% of it and by one standard deviation of the series around its level (as
+    // Beyond the range by 5% of it (`tuning.rangeTolerance`) and by one standard deviation of the series around its level (as
     // it was before this value): on a stationary series the range's records come ever rarer, and one
     // a short warm-up's narrow range would call out (a value at 2.5σ after 60 values) is not news.
     const byRange = this.tuning.rangeTolerance * (max - min);

@@ -7,6 +7,7 @@ import { chiSquaredUpperPoint } from '../../bench/nab-baselines/relative-entropy
 import { scoreAtThreshold } from '../../bench/nab-baselines/score.mjs';
 
 const nabDir = resolve(process.env.NAB_DIR ?? resolve(__dirname, '../../../shared/data/nab'));
+const fullDir = resolve(__dirname, '../../.nab-extra/full');
 const baseline = (id: string) => BASELINES.find((b) => b.id === id)!;
 const asPublished = (scores: Float64Array) => Array.from(scores, (x) => Number(x.toPrecision(12)));
 
@@ -32,7 +33,22 @@ describe('NAB baselines (bench/nab-baselines)', () => {
     for (const id of ['relative-entropy', 'windowed-gaussian']) {
       const b = baseline(id);
       const r = scoreCorpus(series.map((s) => ({ ...s, scores: asPublished(b.score(s.values, b.grid[0])) })), PROFILES.standard);
-      expect(Math.abs(r.score - b.published), id).toBeLessThanOrEqual(2);
+      // Both land on the published figure to the first decimal (35.0 and 46.3), not only within ±2: the
+      // Windowed Gaussian of an earlier version (window 1,000 sliding by one, signed score) gave 35.6
+      // here and passed ±2 while missing the whole corpus's published 39.6 by 10.
+      expect(Math.abs(r.score - b.published), id).toBeLessThan(0.05);
+    }
+  });
+
+  // Skipped where NAB's other 24 files are not on disk (a fresh clone, CI): they are NAB's data, not
+  // committed; `node bench/nab-baselines/full-corpus.mjs` assembles them where they were fetched.
+  it.skipIf(!existsSync(resolve(fullDir, 'labels')))('reproduces both on NAB\'s whole corpus (58 files): 39.6 and 54.6', () => {
+    const series = loadNab(fullDir);
+    expect(series).toHaveLength(58);
+    for (const id of ['relative-entropy', 'windowed-gaussian']) {
+      const b = baseline(id);
+      const r = scoreCorpus(series.map((s) => ({ ...s, scores: asPublished(b.score(s.values, b.grid[0])) })), PROFILES.standard);
+      expect(Math.abs(r.score - b.publishedCorpus), id).toBeLessThan(0.06);
     }
   });
 });

@@ -330,14 +330,14 @@ describe('the time-series detector', () => {
     expect(detector.update(10 + 60, 6000).anomaly).toBe(true);
   });
 
-  it('scores a value beyond everything seen (by 10% of the range and one standard deviation) 1, as `range`', () => {
+  it('scores a value beyond everything seen (by 5% of the range and one standard deviation) 1, as `range`', () => {
     const g = uniform(45);
     const detector = new SeriesDetector({ warmup: 100, period: false });
     // Values in [10, 20): the range seen is about 10, the standard deviation about 2.9 (10 / √12), so
     // the tolerance is the standard deviation.
     const alerts = run(detector, 2000, () => 10 + 10 * g());
     expect(alerts).toHaveLength(0);
-    // Beyond the maximum by more than 10% of the range but less than the standard deviation: not out of range.
+    // Beyond the maximum by more than 5% of the range but less than the standard deviation: not out of range.
     const near = detector.update(22, 2000);
     expect(near.score).toBeLessThan(0.5);
     // 22 is now the maximum: beyond it by more than the standard deviation is out of range.
@@ -401,7 +401,7 @@ describe('the time-series detector', () => {
   });
 
   it('takes its constants from `tuning` (what the NAB folds refit), and rejects bad ones by name', () => {
-    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.1, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0 });
+    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.05, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0.2 });
     // The same stream and value as above: with a tolerance of three times the range seen (about 30),
     // 26 is no longer out of range; with the shipped one it is.
     const scoreOf26 = (tuning?: { rangeTolerance: number }) => {
