@@ -17,6 +17,7 @@
  * contexts are numbered follow Python 2's tuple hashes and dict order; both are reproduced here
  * (pyTupleHash, PyIntDict), as is Python's `False == 0` in skipping the newest zero-level context.
  */
+import { probationLength } from '../detect-nab.mjs';
 
 const M64 = (x) => BigInt.asIntN(64, x);
 
@@ -235,7 +236,9 @@ export function cadOse(values, options = {}) {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  const restPeriod = Math.trunc(Math.floor(0.15 * rows) / 5);
+  // NAB hands the detector its probationary period (15% of the rows, at most 750) and CAD OSE rests a fifth
+  // of it after an alarm; without the cap (an earlier version here) files over 5,000 rows rested longer.
+  const restPeriod = Math.trunc(probationLength(rows) / 5);
   const maxBinValue = 2 ** valueBits - 1;
   const range = max - min === 0 ? maxBinValue : max - min;
   const step = range / maxBinValue;
