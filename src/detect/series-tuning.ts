@@ -30,7 +30,7 @@ export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
   seasonalAdvantage: 0.8,
   tailShare: 0.02,
   // The outage rule (series.ts) at the share it was written with, a fifth, before NAB's other 24 files
-  // were fetched; on those it found one more window (realTraffic/speed_7578) and cost nothing. 0.1
+  // were fetched; on those it found one more window (realTraffic/speed_7578) for two false positives. 0.1
   // misses that window; 0.4 finds one more (nyc_taxi) but costs three false positives elsewhere, and
   // without nyc_taxi the other 57 files prefer 0.2 (bench/results/detect.md).
   floorRatio: 0.2,
