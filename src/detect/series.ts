@@ -181,9 +181,9 @@ export class SeriesDetector extends StreamingDetector {
       this.fit();
       return -1;
     }
-    // Beyond the range by 5% of it (`tuning.rangeTolerance`) and by one standard deviation of the series around its level (as
-    // it was before this value): on a stationary series the range's records come ever rarer, and one
-    // a short warm-up's narrow range would call out (a value at 2.5σ after 60 values) is not news.
+    // Beyond the range by 5% of it (`tuning.rangeTolerance`) and by one standard deviation of the series
+    // around its level (as it was before this value): on a stationary series the range's records come
+    // ever rarer, and one a short warm-up's narrow range would call out (2.5σ after 60 values) is not news.
     const byRange = this.tuning.rangeTolerance * (max - min);
     const w = this.options.warmup;
     const early = this.seen < w ? 1 + (RANGE_SDS_EARLY - 1) * (1 - this.seen / w) : 1;
