@@ -18,6 +18,7 @@
  *   after new categories and recent anomalies unless the match is well below the last anomaly's.
  * Rows between downsampling steps score 0.
  */
+import { probationLength } from '../detect-nab.mjs';
 
 const sqrt1_2 = Math.SQRT1_2;
 
@@ -168,7 +169,7 @@ export function artime(values, options = {}) {
     if (v < dmin) dmin = v;
     if (v > dmax) dmax = v;
   }
-  let probation = rows < 5000 ? Math.floor(0.15 * rows) : 750;
+  let probation = probationLength(rows);
   probation -= probation % 2;
   const sstep = Math.max(1, roundEven(Math.floor(probation / (window * windowsPerProbation))));
   const trendWindow = Math.floor(probation / sstep);
