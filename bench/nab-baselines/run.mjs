@@ -33,6 +33,12 @@ const only = onlyArg >= 0 ? args[onlyArg + 1].split(',') : undefined;
 const folds = !args.includes('--no-folds');
 /** `--floor-ratio`: the folds also choose whether the outage rule (tuning.floorRatio 0.2, the share it was written with) is on. */
 const floorGrid = args.includes('--floor-ratio');
+/**
+ * `--shift`: the folds also choose whether the shift window (tuning.shiftWindow 30) is on, and with it
+ * the point statistic's share of the budget (tuning.pointShare: a half, the window statistics a quarter
+ * each; or a third each).
+ */
+const shiftGrid = args.includes('--shift');
 
 /**
  * The `series` constants the folds choose among (SeriesTuning, src/detect/series.ts): the mean-surprise
@@ -42,16 +48,20 @@ const floorGrid = args.includes('--floor-ratio');
 const SERIES_GRID = (shipped) => {
   const grid = [];
   const floorRatios = [shipped.floorRatio, ...(floorGrid ? [0, 0.2].filter((f) => f !== shipped.floorRatio) : [])];
-  for (const floorRatio of floorRatios) {
+  const shipShift = { shiftWindow: shipped.shiftWindow, pointShare: shipped.pointShare };
+  const shifts = [shipShift, ...(shiftGrid ? [{ shiftWindow: 30, pointShare: 0.5 }, { shiftWindow: 30, pointShare: 1 / 3 }, { shiftWindow: 0, pointShare: 0.5 }] : [])].filter(
+    (t, i, all) => all.findIndex((u) => u.shiftWindow === t.shiftWindow && u.pointShare === t.pointShare) === i,
+  );
+  for (const shift of shifts) for (const floorRatio of floorRatios) {
     for (const window of [shipped.window, ...[20, 30, 45].filter((w) => w !== shipped.window)]) {
       for (const rangeTolerance of [shipped.rangeTolerance, ...[0.05, 0.1].filter((r) => r !== shipped.rangeTolerance)]) {
-        for (const tailShare of [shipped.tailShare, ...[0.01, 0.02, 0.05].filter((t) => t !== shipped.tailShare)]) grid.push({ window, rangeTolerance, tailShare, floorRatio });
+        for (const tailShare of [shipped.tailShare, ...[0.01, 0.02, 0.05].filter((t) => t !== shipped.tailShare)]) grid.push({ window, rangeTolerance, tailShare, floorRatio, ...shift });
       }
     }
   }
   return grid;
 };
-const describeTuning = (t) => `window ${t.window}, range tolerance ${t.rangeTolerance}, tail share ${t.tailShare}${floorGrid ? `, floor ratio ${t.floorRatio}` : ''}`;
+const describeTuning = (t) => `window ${t.window}, range tolerance ${t.rangeTolerance}, tail share ${t.tailShare}${floorGrid ? `, floor ratio ${t.floorRatio}` : ''}${shiftGrid ? `, shift window ${t.shiftWindow}${t.shiftWindow > 0 ? `, point share ${fmt(t.pointShare, 2)}` : ''}` : ''}`;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
@@ -126,7 +136,7 @@ if (folds) {
 
   out('## 2. Leave one category out');
   out();
-  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on all 58 of NAB's files (section 3 of a run on them, \`bench/results/nab-full-corpus.md\`): held out in its threshold only. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
+  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}${shiftGrid ? ' × shift window 30 with point share ½ or ⅓, or off' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on all 58 of NAB's files (section 3 of a run on them, \`bench/results/nab-full-corpus.md\`): held out in its threshold only. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
   out();
   const columns = [...baselines.map((b) => b.name), '`series` refitted, at 0.5', '`series` shipped, at 0.5'];
   out(`| held-out category (files, windows) | ${columns.join(' | ')} |`);

@@ -16,11 +16,14 @@
  *   the history of such sizes, and the lower of the two counts: as the error scale narrows after a
  *   noisy start, the same daily spike is more standard errors away each day and would be a new
  *   record of surprise, while its size says it is not new.
- * - Two statistics, each with half the false-alarm budget: the surprise of this value, and the mean
- *   surprise of the last 30 values (a burst of moderately odd values: spikes getting denser, a
+ * - Three statistics, each with a third of the false-alarm budget: the surprise of this value; the
+ *   mean surprise of the last 30 values (a burst of moderately odd values: spikes getting denser, a
  *   noisier stretch, a level shift), whose surprise is 30 (m - 1 - ln m), the Chernoff bound for a
- *   mean of 30 unit-exponential surprises. The window adds up, for each value, the surprise of the
- *   model that forecast it more closely: a stretch one model expects is not a burst.
+ *   mean of 30 unit-exponential surprises, adding up for each value the surprise of the model that
+ *   forecast it more closely (a stretch one model expects is not a burst); and the shift window
+ *   (series-shift.ts): the last 30 values ranked among the 1,000 before them, with no forecast, for
+ *   a slow drift the forecasts follow value by value. After a level or range alert its reference
+ *   starts again from the new level: one incident, one alert.
  * - Each goes through the likelihood stage (calibration.ts): compared with this series' own history
  *   of such surprises, so a series with daily bursts does not alert on every burst. The warm-up is
  *   replayed through the models once they are fitted, so the history starts with the warm-up's. A
@@ -42,7 +45,9 @@
 import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
+import { ShiftStatistic } from './series-shift.js';
 import { resolveTuning, type SeriesTuning } from './series-tuning.js';
+import { ErrorScale, MEAN_AD_TO_SD, seasonalPeriod } from './series-models.js';
 import { median } from './stats.js';
 
 export { SERIES_TUNING, type SeriesTuning } from './series-tuning.js';
@@ -60,23 +65,10 @@ export interface SeriesOptions extends DetectorOptions {
   tuning?: Partial<SeriesTuning>;
 }
 
-const DAY_MS = 86_400_000;
 /** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
 const WINDOW_CAP = 30;
 const CALIBRATION_HORIZON = 100_000;
-const MEAN_AD_TO_SD = 1.2533;
 const RANGE_SDS_EARLY = 2;
-
-/** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
-class ErrorScale {
-  scale = 1;
-  constructor(private readonly rate: number) {}
-  follow(error: number): void {
-    const a = error < 0 ? -error : error;
-    const c = a < 4 * this.scale ? a : 4 * this.scale;
-    this.scale += this.rate * (MEAN_AD_TO_SD * c - this.scale);
-  }
-}
 
 export class SeriesDetector extends StreamingDetector {
   readonly name: string = 'series';
@@ -86,6 +78,8 @@ export class SeriesDetector extends StreamingDetector {
   private readonly rate: number;
   private readonly scaleRate: number;
   private readonly lnBudget: number;
+  /** The point statistic's budget (nats) over the window statistics' own: a window surprise's weight. */
+  private readonly windowFactor: number;
   // Warm-up
   private warm: number[] = [];
   private warmTimes: number[] = [];
@@ -116,6 +110,7 @@ export class SeriesDetector extends StreamingDetector {
   private readonly windowCalibrator: SurpriseCalibrator;
   /** The history of the point errors' sizes, as surprises on the fixed scale of the warm-up. */
   private readonly sizeCalibrator: SurpriseCalibrator;
+  private readonly shift: ShiftStatistic | undefined;
   private sizeScale = 1;
   private lastForecast = NaN;
   private time = NaN;
@@ -146,8 +141,13 @@ export class SeriesDetector extends StreamingDetector {
     this.rate = 2 / (this.options.memory + 1);
     this.scaleRate = 2 / (4 * this.options.memory + 1);
     this.levelError = new ErrorScale(this.scaleRate);
-    // Two statistics, half the budget each.
-    this.lnBudget = -Math.log(this.options.falseAlarmRate / 2);
+    if (tuning.shiftWindow > 0) this.shift = new ShiftStatistic(tuning.shiftWindow, tuning.shiftHistory, CALIBRATION_HORIZON, tuning.tailShare, !this.logScale);
+    // The point statistic has `tuning.pointShare` of the false-alarm budget; the window statistics (the
+    // mean-surprise window, and the shift window when on) share the rest equally. A window surprise is
+    // scaled to the point statistic's budget, so one ratio to it says which statistic is further past its own.
+    const rate = this.options.falseAlarmRate;
+    this.lnBudget = -Math.log(rate * tuning.pointShare);
+    this.windowFactor = this.lnBudget / -Math.log((rate * (1 - tuning.pointShare)) / (this.shift === undefined ? 1 : 2));
   }
 
   override update(value: number, timestampMs?: number): ReturnType<StreamingDetector['update']> {
@@ -265,11 +265,16 @@ export class SeriesDetector extends StreamingDetector {
       const mean = this.windowSum / width;
       // A window that holds a value the range rule reported teaches its level, not the tail's slope,
       // as that value does the point statistics.
-      const windowSurprise = this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0, this.sinceReported < width ? 'levels' : 'all');
+      const windowSurprise = this.windowFactor * this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0, this.sinceReported < width ? 'levels' : 'all');
       if (windowSurprise > best) {
         best = windowSurprise;
         reason = z >= 0 ? 'level_up' : 'level_down';
       }
+    }
+    const shift = this.shift === undefined ? 0 : this.windowFactor * this.shift.update(y, direction, teach === 'all' && this.sinceReported < width ? 'levels' : teach);
+    if (shift > best) {
+      best = shift;
+      reason = this.shift!.z >= 0 ? 'level_up' : 'level_down';
     }
     this.reason = reason;
     return best;
@@ -318,7 +323,7 @@ export class SeriesDetector extends StreamingDetector {
       covariance: phi * sd * sd,
       levelScale: Math.max(stepScale, sd * 0.05, 1e-9),
     };
-    this.period = this.seasonalPeriod();
+    this.period = seasonalPeriod(this.periodOption, this.warmTimes);
     if (this.period > 0) {
       const p = this.period;
       let sum = 0;
@@ -354,27 +359,14 @@ export class SeriesDetector extends StreamingDetector {
     }
   }
 
-  /** The seasonal period in observations, or 0 for none. */
-  private seasonalPeriod(): number {
-    const option = this.periodOption;
-    const n = this.warm.length;
-    if (option === false) return 0;
-    let period: number;
-    if (option === 'daily') {
-      const times = this.warmTimes;
-      const gaps: number[] = [];
-      for (let i = 1; i < times.length; i++) if (Number.isFinite(times[i]) && Number.isFinite(times[i - 1])) gaps.push(times[i] - times[i - 1]);
-      if (gaps.length < n / 2) return 0;
-      const gap = median(gaps);
-      if (!(gap > 0)) return 0;
-      period = Math.round(DAY_MS / gap);
-      if (period < 4 || period > 5000) return 0;
-    } else period = option;
-    // A day and more of warm-up, to forecast from and to know the forecast's error.
-    return n >= period + 10 ? period : 0;
+  /**
+   * A level alert says the level has moved: the shift window's reference starts again from the new
+   * level, or the move would read as news until the old level had left the reference, one alert per
+   * cooldown.
+   */
+  protected alerted(reason: AlertReason): void {
+    if (reason !== 'point') this.shift?.rebase();
   }
-
-  protected alerted(_reason: AlertReason): void {}
 
   protected restart(): void {
     this.ready = false;
@@ -390,6 +382,7 @@ export class SeriesDetector extends StreamingDetector {
     this.pointCalibrator.reset();
     this.windowCalibrator.reset();
     this.sizeCalibrator.reset();
+    this.shift?.reset();
     this.lastForecast = NaN;
     this.min = Infinity;
     this.positiveMin = Infinity;

@@ -396,12 +396,45 @@ describe('the time-series detector', () => {
     expect(() => new SeriesDetector({ tuning: { floorRatio: -0.1 } })).toThrow(/option "tuning.floorRatio"/);
   });
 
+  it('finds a slow rise the forecasts follow, within the range and among known bursts, by the shift window (tuning.shiftWindow)', () => {
+    // Counts around 3 with a spike of +150 every 700 values (the range reaches far above) and a burst of
+    // +20 for 4 values every 700 (windows of high surprise are this series' normal); then the level
+    // rises from 3 to 18 over 200 values and stays. Each value is close to its one-step forecast, and
+    // never beyond the range: only the recent values' place in the longer history shows the move.
+    const poisson = (u: () => number, lambda: number) => {
+      let k = 0;
+      let p = Math.exp(-lambda);
+      let s = p;
+      const x = u();
+      while (x > s) s += p *= lambda / ++k;
+      return k;
+    };
+    const firstAfterRise = (shiftWindow: number, seed: number) => {
+      const u = uniform(seed);
+      const detector = new SeriesDetector({ warmup: 600, period: false, tuning: { shiftWindow } });
+      const alerts = run(detector, 5400, (i) => {
+        if (i >= 5000) return poisson(u, 3 + Math.min(1, (i - 5000) / 200) * 15);
+        return poisson(u, 3) + (i % 700 === 350 ? 150 : 0) + (i % 700 >= 500 && i % 700 < 504 ? 20 : 0);
+      });
+      return { found: alerts.find((i) => i >= 5000), before: alerts.filter((i) => i >= 2000 && i < 5000).length };
+    };
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+    const on = seeds.map((seed) => firstAfterRise(30, seed));
+    const off = seeds.map((seed) => firstAfterRise(0, seed));
+    // With the shift window: found within 60 values of the rise's start on every seed (the level is then
+    // under 7.5, half way up), and no more alerts before it than without.
+    for (const r of on) expect(r.found! - 5000).toBeLessThanOrEqual(60);
+    expect(on.reduce((n, r) => n + r.before, 0)).toBeLessThanOrEqual(off.reduce((n, r) => n + r.before, 0) + 1);
+    // Without it, the same rise is missed, or found past 150 values, on at least half the seeds.
+    expect(off.filter((r) => r.found === undefined || r.found - 5000 > 150).length).toBeGreaterThanOrEqual(4);
+  });
+
   it('rejects a bad period', () => {
     expect(() => new SeriesDetector({ period: 1 })).toThrow(/option "period"/);
   });
 
   it('takes its constants from `tuning` (what the NAB folds refit), and rejects bad ones by name', () => {
-    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.05, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0.2 });
+    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.05, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0.2, shiftWindow: 30, shiftHistory: 1000, pointShare: 0.5 });
     // The same stream and value as above: with a tolerance of three times the range seen (about 30),
     // 26 is no longer out of range; with the shipped one it is.
     const scoreOf26 = (tuning?: { rangeTolerance: number }) => {
@@ -416,6 +449,10 @@ describe('the time-series detector', () => {
     expect(() => new SeriesDetector({ tuning: { window: 1 } })).toThrow(/option "tuning.window"/);
     expect(() => new SeriesDetector({ tuning: { window: 2.5 } })).toThrow(/option "tuning.window"/);
     expect(() => new SeriesDetector({ tuning: { tailShare: 0 } })).toThrow(/option "tuning.tailShare"/);
+    expect(() => new SeriesDetector({ tuning: { shiftWindow: -1 } })).toThrow(/option "tuning.shiftWindow"/);
+    expect(() => new SeriesDetector({ tuning: { pointShare: 1 } })).toThrow(/option "tuning.pointShare"/);
+    expect(() => new SeriesDetector({ tuning: { shiftHistory: 100.5 } })).toThrow(/option "tuning.shiftHistory"/);
+    expect(() => new SeriesDetector({ tuning: { shiftWindow: 100, shiftHistory: 150 } })).toThrow(/option "tuning.shiftHistory".*at least twice tuning.shiftWindow/);
     expect(() => new SeriesDetector({ tuning: { shift: 1 } as never })).toThrow(/option "tuning.shift"/);
   });
 });
