@@ -16,11 +16,12 @@
  *   the history of such sizes, and the lower of the two counts: as the error scale narrows after a
  *   noisy start, the same daily spike is more standard errors away each day and would be a new
  *   record of surprise, while its size says it is not new.
- * - Three statistics, each with a third of the false-alarm budget: the surprise of this value; the
- *   mean surprise of the last 30 values (a burst of moderately odd values: spikes getting denser, a
- *   noisier stretch, a level shift), whose surprise is 30 (m - 1 - ln m), the Chernoff bound for a
- *   mean of 30 unit-exponential surprises, adding up for each value the surprise of the model that
- *   forecast it more closely (a stretch one model expects is not a burst); and the shift window
+ * - Three statistics: the surprise of this value, with half the false-alarm budget, and two window
+ *   statistics with a quarter each (`tuning.pointShare`): the mean surprise of the last 30 values (a
+ *   burst of moderately odd values: spikes getting denser, a noisier stretch, a level shift), whose
+ *   surprise is 30 (m - 1 - ln m), the Chernoff bound for a mean of 30 unit-exponential surprises,
+ *   adding up for each value the surprise of the model that forecast it more closely (a stretch one
+ *   model expects is not a burst); and the shift window
  *   (series-shift.ts): the last 30 values ranked among the 1,000 before them, with no forecast, for
  *   a slow drift the forecasts follow value by value. After a level or range alert its reference
  *   starts again from the new level: one incident, one alert.
@@ -45,9 +46,9 @@
 import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
+import { ErrorScale, MEAN_AD_TO_SD, seasonalPeriod } from './series-models.js';
 import { ShiftStatistic } from './series-shift.js';
 import { resolveTuning, type SeriesTuning } from './series-tuning.js';
-import { ErrorScale, MEAN_AD_TO_SD, seasonalPeriod } from './series-models.js';
 import { median } from './stats.js';
 
 export { SERIES_TUNING, type SeriesTuning } from './series-tuning.js';
@@ -360,9 +361,9 @@ export class SeriesDetector extends StreamingDetector {
   }
 
   /**
-   * A level alert says the level has moved: the shift window's reference starts again from the new
-   * level, or the move would read as news until the old level had left the reference, one alert per
-   * cooldown.
+   * A level or range alert says the level has moved: the shift window's reference starts again from
+   * the new level, or the move would read as news until the old level had left the reference, one
+   * alert per cooldown. A point alert (one odd value) leaves it.
    */
   protected alerted(reason: AlertReason): void {
     if (reason !== 'point') this.shift?.rebase();
