@@ -18,7 +18,9 @@
  * After an alert that says the level moved (a level or range alert, `rebase`), the reference starts
  * again from the values that follow, and the statistic speaks once it holds a window's worth: the new
  * level is compared with itself, not with the old one, which would read as news alert after alert
- * until the old level had left the reference.
+ * until the old level had left the reference. Until the new reference is full, the window is also
+ * ranked among the old one (kept as it was) and the smaller of the two shifts counts: a return to the
+ * old level is the incident's end, not a second incident.
  *
  * The idea is the two-sample rank test (Wilcoxon's, with normal scores: van der Waerden's) run on a
  * sliding window, as in the change detection of Ross, Tasoulis & Adams (2011), "Nonparametric
@@ -32,7 +34,15 @@ import { logTailFor } from './robust-z.js';
 const SCORE_CAP = 3;
 
 export class ShiftStatistic {
-  private readonly reference: RankHistory;
+  private reference: RankHistory;
+  /**
+   * The reference before the latest rebase, kept as it was until the new one is full, and the window's
+   * scores against it: a window back at the old level is a recovery.
+   */
+  private previous: RankHistory;
+  private previousActive = false;
+  private readonly previousScores: Float64Array;
+  private previousSum = 0;
   /** The window: the values not yet in the reference, and their scores. */
   private readonly values: Float64Array;
   private readonly scores: Float64Array;
@@ -54,6 +64,8 @@ export class ShiftStatistic {
     readsLog: boolean,
   ) {
     this.reference = new RankHistory(history, readsLog);
+    this.previous = new RankHistory(history, readsLog);
+    this.previousScores = new Float64Array(width);
     this.values = new Float64Array(width);
     this.scores = new Float64Array(width);
     this.rootWidth = Math.sqrt(width);
@@ -72,6 +84,15 @@ export class ShiftStatistic {
       else if (score < -SCORE_CAP) score = -SCORE_CAP;
     }
     const next = this.next;
+    if (this.previousActive) {
+      const previous = this.previous;
+      previous.locate(y);
+      let old = previous.normalScore(y);
+      if (old > SCORE_CAP) old = SCORE_CAP;
+      else if (old < -SCORE_CAP) old = -SCORE_CAP;
+      this.previousSum += old - this.previousScores[next];
+      this.previousScores[next] = old;
+    }
     this.sum += score - this.scores[next];
     this.scores[next] = score;
     if (this.fill === width) reference.add(this.values[next]);
@@ -79,7 +100,16 @@ export class ShiftStatistic {
     this.values[next] = y;
     this.next = next + 1 === width ? 0 : next + 1;
     if (this.fill < width || reference.length < width) return 0;
-    const z = this.sum / this.rootWidth;
+    let z = this.sum / this.rootWidth;
+    if (this.previousActive) {
+      if (reference.length === reference.size) this.previousActive = false;
+      else {
+        // Judged against the level before the alert too, and the nearer counts: back at that level is
+        // a recovery, not a new move.
+        const z0 = this.previousSum / this.rootWidth;
+        if ((z0 < 0 ? -z0 : z0) < (z < 0 ? -z : z)) z = z0;
+      }
+    }
     this.z = z;
     const surprise = this.calibrator.calibrate(-logTailFor(direction, z), teach);
     if (!this.filled) this.filled = reference.length === reference.size;
@@ -88,11 +118,23 @@ export class ShiftStatistic {
 
   /** Start the reference again from the values after now (an alert said the level moved: the new level is the reference from here on). */
   rebase(): void {
+    if (!this.previousActive && this.filled) {
+      const old = this.previous;
+      this.previous = this.reference;
+      this.reference = old;
+      this.previousActive = true;
+      this.previousScores.fill(0);
+      this.previousSum = 0;
+    }
     this.reference.clear();
   }
 
   reset(): void {
     this.reference.reset();
+    this.previous.reset();
+    this.previousActive = false;
+    this.previousScores.fill(0);
+    this.previousSum = 0;
     this.values.fill(0);
     this.scores.fill(0);
     this.sum = 0;
