@@ -33,6 +33,13 @@ import { logTailFor } from './robust-z.js';
 
 const SCORE_CAP = 3;
 
+/** y's expected normal score among `history`, capped at ±3. */
+function cappedScore(history: RankHistory, y: number): number {
+  history.locate(y);
+  const score = history.normalScore(y);
+  return score > SCORE_CAP ? SCORE_CAP : score < -SCORE_CAP ? -SCORE_CAP : score;
+}
+
 export class ShiftStatistic {
   private reference: RankHistory;
   /**
@@ -76,20 +83,10 @@ export class ShiftStatistic {
   update(y: number, direction: Direction, teach: Teach): number {
     const reference = this.reference;
     const width = this.width;
-    let score = 0;
-    if (reference.length >= width) {
-      reference.locate(y);
-      score = reference.normalScore(y);
-      if (score > SCORE_CAP) score = SCORE_CAP;
-      else if (score < -SCORE_CAP) score = -SCORE_CAP;
-    }
+    const score = reference.length >= width ? cappedScore(reference, y) : 0;
     const next = this.next;
     if (this.previousActive) {
-      const previous = this.previous;
-      previous.locate(y);
-      let old = previous.normalScore(y);
-      if (old > SCORE_CAP) old = SCORE_CAP;
-      else if (old < -SCORE_CAP) old = -SCORE_CAP;
+      const old = cappedScore(this.previous, y);
       this.previousSum += old - this.previousScores[next];
       this.previousScores[next] = old;
     }
