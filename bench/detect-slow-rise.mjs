@@ -11,20 +11,11 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { uniform } from './random.mjs';
+import { poisson, uniform } from './random.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = resolve(process.env.LLM_VITALS_DIST ?? resolve(root, 'dist'));
 const { SeriesDetector } = await import(pathToFileURL(`${dist}/detect.js`).href);
-
-const poisson = (u, lambda) => {
-  let k = 0;
-  let p = Math.exp(-lambda);
-  let s = p;
-  const x = u();
-  while (x > s) s += p *= lambda / ++k;
-  return k;
-};
 
 function run(seed, shiftWindow, { ramp, spikes, bursts }) {
   const u = uniform(seed);

@@ -31,3 +31,13 @@ export function normal(seed) {
     return r * Math.cos(angle);
   };
 }
+
+/** A Poisson(λ) draw from one uniform of `u`, by inversion (for small λ: the walk is about λ steps). */
+export function poisson(u, lambda) {
+  let k = 0;
+  let p = Math.exp(-lambda);
+  let s = p;
+  const x = u();
+  while (x > s) s += p *= lambda / ++k;
+  return k;
+}

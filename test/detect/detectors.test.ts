@@ -13,7 +13,7 @@ import {
   type Detector,
 } from '../../src/detect/index.js';
 import { scoreOfRatio } from '../../src/detect/detector.js';
-import { normal, uniform } from './random.js';
+import { normal, poisson, uniform } from './random.js';
 
 /** Feed n values; the indexes of the alerts. */
 function run(detector: Detector, n: number, next: (i: number) => number, stepMs = 300_000): number[] {
@@ -401,14 +401,6 @@ describe('the time-series detector', () => {
     // +20 for 4 values every 700 (windows of high surprise are this series' normal); then the level
     // rises from 3 to 18 over 200 values and stays. Each value is close to its one-step forecast, and
     // never beyond the range: only the recent values' place in the longer history shows the move.
-    const poisson = (u: () => number, lambda: number) => {
-      let k = 0;
-      let p = Math.exp(-lambda);
-      let s = p;
-      const x = u();
-      while (x > s) s += p *= lambda / ++k;
-      return k;
-    };
     const firstAfterRise = (shiftWindow: number, seed: number) => {
       const u = uniform(seed);
       const detector = new SeriesDetector({ warmup: 600, period: false, tuning: { shiftWindow } });

@@ -1,2 +1,2 @@
 /** Seeded random numbers for the detector tests: the benchmark's generators, the same stream on every run. */
-export { normal, uniform } from '../../bench/random.mjs';
+export { normal, poisson, uniform } from '../../bench/random.mjs';
