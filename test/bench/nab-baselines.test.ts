@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadNab, PROFILES, scoreCorpus } from '../../bench/detect-nab.mjs';
 import { BASELINES } from '../../bench/nab-baselines/baselines.mjs';
 import { chiSquaredUpperPoint } from '../../bench/nab-baselines/relative-entropy.mjs';
-import { scoreAtThreshold } from '../../bench/nab-baselines/score.mjs';
+import { partsAtThreshold, scoreAtThreshold, scoreOfParts } from '../../bench/nab-baselines/score.mjs';
 
 const nabDir = resolve(process.env.NAB_DIR ?? resolve(__dirname, '../../../shared/data/nab'));
 const fullDir = resolve(__dirname, '../../.nab-extra/full');
@@ -27,6 +27,22 @@ describe('NAB baselines (bench/nab-baselines)', () => {
     expect(scoreAtThreshold([{ ...one, scores }], searched.threshold)).toMatchObject({ raw: searched.raw, score: searched.score, falsePositives: searched.falsePositives });
     // A threshold above every score detects nothing: the null detector's 0.
     expect(scoreAtThreshold([{ ...one, scores }], 1).score).toBe(0);
+  });
+
+  it('scores a subset from its files\' parts exactly as it scores the subset (what leave one file out adds up)', () => {
+    // Three files: a window found late; a miss, with a detection in the probation (rows under 15: not
+    // counted) and a false positive; a file with no window and one false positive.
+    const files = [
+      { ...one, name: 'a/1.csv', scores: timestamps.map((_, i) => (i === 47 ? 0.7 : 0.1)) },
+      { ...one, name: 'a/2.csv', scores: timestamps.map((_, i) => (i === 10 || i === 80 ? 0.9 : 0.1)) },
+      { ...one, name: 'b/3.csv', windows: [] as [number, number][], scores: timestamps.map((_, i) => (i === 60 ? 0.95 : 0)) },
+    ];
+    const parts = files.map((f) => partsAtThreshold(f, 0.5));
+    expect(scoreOfParts(parts, undefined, 0.5)).toEqual(scoreAtThreshold(files, 0.5));
+    for (let leave = 0; leave < files.length; leave++) {
+      expect(scoreOfParts(parts.filter((_, i) => i !== leave), undefined, 0.5)).toEqual(scoreAtThreshold(files.filter((_, i) => i !== leave), 0.5));
+    }
+    expect(parts.map((p) => [p.windows, p.detected, p.falsePositives])).toEqual([[1, 1, 0], [1, 0, 1], [0, 0, 1]]);
   });
 
   it('tests relative entropy against the chi-squared point scipy gives (4 degrees of freedom, 0.99)', () => {
