@@ -122,8 +122,9 @@ export class SeriesDetector extends StreamingDetector {
   private positiveMin = Infinity;
   /** Values seen since the warm-up ended. */
   private seen = 0;
-  /** Values since the latest one the range rule reported (counted up to the window's width). */
+  /** Values since the latest one the range rule reported (counted up to the wider window's width). */
   private sinceReported = Infinity;
+  private readonly reportSpan: number;
 
   constructor(options?: SeriesOptions) {
     super(options, ['period', 'tuning']);
@@ -142,6 +143,7 @@ export class SeriesDetector extends StreamingDetector {
     this.rate = 2 / (this.options.memory + 1);
     this.scaleRate = 2 / (4 * this.options.memory + 1);
     this.levelError = new ErrorScale(this.scaleRate);
+    this.reportSpan = Math.max(tuning.window, tuning.shiftWindow);
     if (tuning.shiftWindow > 0) this.shift = new ShiftStatistic(tuning.shiftWindow, tuning.shiftHistory, CALIBRATION_HORIZON, tuning.tailShare, !this.logScale);
     // The point statistic has `tuning.pointShare` of the false-alarm budget; the window statistics (the
     // mean-surprise window, and the shift window when on) share the rest equally. A window surprise is
@@ -203,7 +205,7 @@ export class SeriesDetector extends StreamingDetector {
     // that a level shift later, big but within the range the spike made, scores under the budget).
     const reported = outOfRange && !this.cooling;
     if (reported) this.sinceReported = 0;
-    else if (this.sinceReported < this.window.length) this.sinceReported++;
+    else if (this.sinceReported < this.reportSpan) this.sinceReported++;
     const surprise = this.step(y, reported ? 'levels' : 'all');
     if (outOfRange) {
       this.reason = 'range';
@@ -272,10 +274,14 @@ export class SeriesDetector extends StreamingDetector {
         reason = z >= 0 ? 'level_up' : 'level_down';
       }
     }
-    const shift = this.shift === undefined ? 0 : this.windowFactor * this.shift.update(y, direction, teach === 'all' && this.sinceReported < width ? 'levels' : teach);
-    if (shift > best) {
-      best = shift;
-      reason = this.shift!.z >= 0 ? 'level_up' : 'level_down';
+    const shift = this.shift;
+    if (shift !== undefined) {
+      // Likewise a shift window that holds a reported value (its own width, which the tuning may set apart).
+      const shiftSurprise = this.windowFactor * shift.update(y, direction, this.sinceReported < shift.width ? 'levels' : 'all');
+      if (shiftSurprise > best) {
+        best = shiftSurprise;
+        reason = shift.z >= 0 ? 'level_up' : 'level_down';
+      }
     }
     this.reason = reason;
     return best;
