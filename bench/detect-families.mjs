@@ -166,10 +166,81 @@ export async function familiesSection(out, { n, seeds }) {
   return rows;
 }
 
+const DAY = 288;
+const WARMUP_DAILY = 1500;
+const START_DAILY = Date.UTC(2026, 0, 5);
+const curve = (i) => 100 + 20 * Math.sin((2 * Math.PI * i) / DAY);
+
+/**
+ * Stable daily series, 5 minutes apart (288 points a day) from a Monday, for the backtest's `series`
+ * detector with a warm-up that holds a day (its seasonal model and pattern window on). `sd`: the noise's.
+ */
+export const DAILY_FAMILIES = [
+  { name: 'daily sine ±20, noise N(0, 3)', sd: 3, make: (seed) => { const g = normal(seed); return (i) => curve(i) + 3 * g(); } },
+  { name: 'the same, weekends 30 lower', sd: 3, make: (seed) => { const g = normal(seed); return (i) => curve(i) - (Math.floor(i / DAY) % 7 >= 5 ? 30 : 0) + 3 * g(); } },
+  { name: 'the same sine, wandering noise (AR(1), φ 0.95)', sd: 3 / Math.sqrt(1 - 0.95 ** 2), make: (seed) => { const g = normal(seed); let e = 0; return (i) => curve(i) + (e = 0.95 * e + 3 * g()); } },
+  { name: 'Poisson counts, daily rate 4 ± 3', sd: 2, make: (seed) => { const u = uniform(seed); return (i) => poissonDraw(4 + 3 * Math.sin((2 * Math.PI * i) / DAY), u); } },
+];
+
+const dailyDetector = (patternSpan) => new detect.SeriesDetector({ warmup: WARMUP_DAILY, ...(patternSpan === undefined ? {} : { tuning: { patternSpan } }) });
+
+/** Alerts per observation after the warm-up on one seeded daily stream of n points. */
+function dailyFalseAlarms(family, n, patternSpan, seed = 1) {
+  const d = dailyDetector(patternSpan);
+  const next = family.make(seed);
+  let alarms = 0;
+  for (let i = 0; i < n; i++) if (d.update(next(i), START_DAILY + i * 300_000).anomaly && i >= WARMUP_DAILY) alarms++;
+  return { alarms, watched: n - WARMUP_DAILY };
+}
+/** A level shift of `add` from day 20 + 100 points, over `seeds` streams: found within a day, and its delay. */
+function dailyDelay(family, add, seeds, patternSpan) {
+  const at = 20 * DAY + 100;
+  const found = [];
+  let early = 0;
+  for (let s = 0; s < seeds; s++) {
+    const d = dailyDetector(patternSpan);
+    const next = family.make(5000 + s);
+    for (let i = 0; i < at + DAY; i++) {
+      if (d.update(next(i) + (i >= at ? add : 0), START_DAILY + i * 300_000).anomaly) {
+        if (i < at) early++;
+        else {
+          found.push(i - at + 1);
+          break;
+        }
+      }
+    }
+  }
+  const mean = found.length ? found.reduce((a, b) => a + b, 0) / found.length : NaN;
+  return { found: found.length, mean, early, seeds };
+}
+
+export function dailySection(out, { n, seeds }) {
+  out('### Daily series: the pattern window');
+  out();
+  out(`The backtest's \`series\` detector on stable daily series 5 minutes apart, warm-up ${WARMUP_DAILY.toLocaleString('en-US')} points (so its seasonal model, and with it the pattern window, is on): alerts per observation over ${n.toLocaleString('en-US')} points (one seeded stream, budget 1e-4), with the pattern window (shipped) and without it (\`tuning.patternSpan: 0\`). Shift: the level moves up by 1, 2 or 3 noise standard deviations 100 points into day 20, less than the daily swing (±20); found: streams of ${seeds} with an alert within a day of it, and the mean delay in points.`);
+  out();
+  out('| family | alerts per observation | without the pattern window | shift +1σ: found, mean delay | +2σ | +3σ | without: +1σ | +2σ | +3σ |');
+  out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const rows = [];
+  for (const family of DAILY_FAMILIES) {
+    const on = dailyFalseAlarms(family, n);
+    const off = dailyFalseAlarms(family, n, 0);
+    const rate = (r) => `${(r.alarms / r.watched).toExponential(1)} (${r.alarms})`;
+    const shifts = [undefined, 0].map((span) => [1, 2, 3].map((k) => dailyDelay(family, k * family.sd, seeds, span)));
+    const cell = (r) => `${r.found} of ${r.seeds}${r.found ? `, ${r.mean.toFixed(0)}` : ''}${r.early ? ` (${r.early} early)` : ''}`;
+    rows.push({ family: family.name, on, off, shifts });
+    out(`| ${family.name} | ${rate(on)} | ${rate(off)} | ${shifts[0].map(cell).join(' | ')} | ${shifts[1].map(cell).join(' | ')} |`);
+  }
+  out();
+  return rows;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   const arg = (name, d) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
   const started = performance.now();
-  await familiesSection((l = '') => process.stdout.write(`${l}\n`), { n: arg('--n', 100_000), seeds: arg('--seeds', 100) });
+  const write = (l = '') => process.stdout.write(`${l}\n`);
+  await familiesSection(write, { n: arg('--n', 100_000), seeds: arg('--seeds', 100) });
+  dailySection(write, { n: arg('--n', 100_000), seeds: Math.min(arg('--seeds', 100), 20) });
   process.stdout.write(`Ran in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`);
 }

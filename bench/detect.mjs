@@ -11,7 +11,9 @@
  *    deviations, a variance change, lognormal latencies slowing down, an error-rate rise and a
  *    finish-reason mix change.
  * 3. Families (bench/detect-families.mjs): false alarms per observation on stable signals of ten shapes
- *    (1,000,000 observations each; 100,000 with --quick) and delays after 1σ and 2σ shifts.
+ *    (1,000,000 observations each; 100,000 with --quick) and delays after 1σ and 2σ shifts; and the
+ *    `series` detector on four stable daily series (its pattern window on and off) and level shifts
+ *    smaller than their daily swing.
  * 4. Seasonal: a noisy sine with a spike and a level shift, replayed as `llm-vitals backtest` does.
  * 5. NAB: the subset in ../shared/data/nab (or NAB_DIR), every file replayed with the same `replay`
  *    the `llm-vitals backtest` command runs, scored with NAB's rules (bench/detect-nab.mjs), next to
@@ -23,7 +25,7 @@ import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { familiesSection } from './detect-families.mjs';
+import { dailySection, familiesSection } from './detect-families.mjs';
 import { loadNab, probationLength, PROFILES, scoreCorpus } from './detect-nab.mjs';
 import { normal, uniform } from './random.mjs';
 
@@ -428,7 +430,10 @@ function seasonalSection() {
 const started = performance.now();
 if (only === undefined || only === 'cost') await costSection();
 if (only === undefined || only === 'synthetic') syntheticSection();
-if (only === undefined || only === 'families') await familiesSection(out, { n: quick ? 100_000 : 1_000_000, seeds: quick ? 50 : 200 });
+if (only === undefined || only === 'families') {
+  await familiesSection(out, { n: quick ? 100_000 : 1_000_000, seeds: quick ? 50 : 200 });
+  dailySection(out, { n: quick ? 100_000 : 1_000_000, seeds: 20 });
+}
 if (only === undefined || only === 'seasonal') seasonalSection();
 if (only === undefined || only === 'nab') nabSection();
 out(`Ran in ${fmt((performance.now() - started) / 1000)} s.`);

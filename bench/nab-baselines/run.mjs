@@ -1,7 +1,7 @@
 /**
  * NAB scoreboard baselines on the labelled NAB subset, and leave-one-category-out folds.
  *
- *   node bench/nab-baselines/run.mjs [--only windowed-gaussian,relative-entropy,...] [--no-folds] [--floor-ratio]
+ *   node bench/nab-baselines/run.mjs [--only windowed-gaussian,relative-entropy,...] [--no-folds] [--floor-ratio] [--shift] [--pattern]
  *   NAB_DIR=... LLM_VITALS_DIST=... (defaults ../shared/data/nab and dist/)
  *
  * 1. Reproduction: each baseline, written from its paper / NAB's description (files beside this one),
@@ -39,6 +39,11 @@ const floorGrid = args.includes('--floor-ratio');
  * each; or a third each).
  */
 const shiftGrid = args.includes('--shift');
+/**
+ * `--pattern`: the folds also choose the pattern window's width (tuning.patternSpan: a sixteenth or an
+ * eighth of a day, or off).
+ */
+const patternGrid = args.includes('--pattern');
 
 /**
  * The `series` constants the folds choose among (SeriesTuning, src/detect/series.ts): the mean-surprise
@@ -52,16 +57,17 @@ const SERIES_GRID = (shipped) => {
   const shifts = [shipShift, ...(shiftGrid ? [{ shiftWindow: 30, pointShare: 0.5 }, { shiftWindow: 30, pointShare: 1 / 3 }, { shiftWindow: 0, pointShare: 0.5 }] : [])].filter(
     (t, i, all) => all.findIndex((u) => u.shiftWindow === t.shiftWindow && u.pointShare === t.pointShare) === i,
   );
-  for (const shift of shifts) for (const floorRatio of floorRatios) {
+  const patternSpans = [shipped.patternSpan, ...(patternGrid ? [0.0625, 0.125, 0].filter((p) => p !== shipped.patternSpan) : [])];
+  for (const patternSpan of patternSpans) for (const shift of shifts) for (const floorRatio of floorRatios) {
     for (const window of [shipped.window, ...[20, 30, 45].filter((w) => w !== shipped.window)]) {
       for (const rangeTolerance of [shipped.rangeTolerance, ...[0.05, 0.1].filter((r) => r !== shipped.rangeTolerance)]) {
-        for (const tailShare of [shipped.tailShare, ...[0.01, 0.02, 0.05].filter((t) => t !== shipped.tailShare)]) grid.push({ window, rangeTolerance, tailShare, floorRatio, ...shift });
+        for (const tailShare of [shipped.tailShare, ...[0.01, 0.02, 0.05].filter((t) => t !== shipped.tailShare)]) grid.push({ window, rangeTolerance, tailShare, floorRatio, ...shift, patternSpan });
       }
     }
   }
   return grid;
 };
-const describeTuning = (t) => `window ${t.window}, range tolerance ${t.rangeTolerance}, tail share ${t.tailShare}${floorGrid ? `, floor ratio ${t.floorRatio}` : ''}${shiftGrid ? `, shift window ${t.shiftWindow}${t.shiftWindow > 0 ? `, point share ${fmt(t.pointShare, 2)}` : ''}` : ''}`;
+const describeTuning = (t) => `window ${t.window}, range tolerance ${t.rangeTolerance}, tail share ${t.tailShare}${floorGrid ? `, floor ratio ${t.floorRatio}` : ''}${shiftGrid ? `, shift window ${t.shiftWindow}${t.shiftWindow > 0 ? `, point share ${fmt(t.pointShare, 2)}` : ''}` : ''}${patternGrid ? `, pattern span ${t.patternSpan > 0 ? `1/${Math.round(1 / t.patternSpan)}` : 'off'}` : ''}`;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const fmt = (x, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
@@ -138,7 +144,7 @@ if (folds) {
 
   out('## 2. Leave one category out');
   out();
-  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}${shiftGrid ? ' × shift window 30 with point share ½ or ⅓, or off' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on all 58 of NAB's files (section 3 of a run on them, \`bench/results/nab-full-corpus.md\`): held out in its threshold only. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
+  out(`Each row is one held-out category. Baselines: threshold and grid setting chosen on the other ${categories.length - 1} categories (best normalised standard score there), then the held-out files scored once at that threshold. \`series\`, refitted: its threshold is its own alert score 0.5, fixed before any file is seen, and its constants are chosen on the other ${categories.length - 1} categories (best standard score there at 0.5) from a grid of ${seriesGrid.length} (window 20, 30, 45 × range tolerance 0.05, 0.1 × tail share 0.01, 0.02, 0.05${floorGrid ? ' × floor ratio 0, 0.2' : ''}${shiftGrid ? ' × shift window 30 with point share ½ or ⅓, or off' : ''}${patternGrid ? ' × pattern span ⅛ or 1/16 of a day, or off' : ''}), then the held-out files are scored once. \`series\`, shipped: the shipped constants (${describeTuning(shipped)}), chosen on all 58 of NAB's files (section 3 of a run on them, \`bench/results/nab-full-corpus.md\`): held out in its threshold only. artificialNoAnomaly has no windows, so no normalised score: its cell gives the raw score (0 is perfect; each false positive far from a window costs 0.11) and the false positives. Mean: the folds with windows.`);
   out();
   const columns = [...baselines.map((b) => b.name), '`series` refitted, at 0.5', '`series` shipped, at 0.5'];
   out(`| held-out category (files, windows) | ${columns.join(' | ')} |`);

@@ -1,7 +1,8 @@
 /**
- * Pieces of the `series` detector's two forecasts (series.ts): the error scale each model keeps, and
- * the seasonal model's period.
+ * Pieces of the `series` detector (series.ts): the error scale each forecast keeps, the seasonal
+ * model's period, and the mean-surprise window.
  */
+import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { median } from './stats.js';
 
 /** A normal's standard deviation over its mean absolute deviation, √(π/2). */
@@ -17,6 +18,39 @@ export class ErrorScale {
     const c = a < 4 * this.scale ? a : 4 * this.scale;
     this.scale += this.rate * (MEAN_AD_TO_SD * c - this.scale);
   }
+}
+
+/** The level model's start, fitted on the warm-up. */
+export interface LevelStart {
+  level: number;
+  spreadVariance: number;
+  covariance: number;
+  levelScale: number;
+}
+
+/**
+ * The level model's start from the warm-up w: its median, robust spread (MAD, or the mean absolute
+ * deviation when most values are one), lag-1 autocovariance, and error scale: the typical step
+ * between consecutive values.
+ */
+export function levelStart(w: readonly number[]): LevelStart {
+  const n = w.length;
+  const m = median(w);
+  const deviations = w.map((x) => Math.abs(x - m));
+  let sd = 1.4826 * median(deviations);
+  if (!(sd > 0)) sd = (MEAN_AD_TO_SD * deviations.reduce((a, b) => a + b, 0)) / n;
+  if (!(sd > 0)) sd = Math.max(1e-9, Math.abs(m) * 1e-6);
+  let cov = 0;
+  let variance = 0;
+  for (let i = 1; i < n; i++) {
+    cov += (w[i] - m) * (w[i - 1] - m);
+    variance += (w[i - 1] - m) ** 2;
+  }
+  const phi = variance > 0 ? Math.max(0, Math.min(0.98, cov / variance)) : 0;
+  const steps = w.slice(1).map((x, i) => Math.abs(x - w[i]));
+  let stepScale = 1.4826 * median(steps);
+  if (!(stepScale > 0)) stepScale = (MEAN_AD_TO_SD * steps.reduce((a, b) => a + b, 0)) / Math.max(1, steps.length);
+  return { level: m, spreadVariance: sd * sd, covariance: phi * sd * sd, levelScale: Math.max(stepScale, sd * 0.05, 1e-9) };
 }
 
 /**
@@ -38,4 +72,59 @@ export function seasonalPeriod(option: number | 'daily' | false, warmTimes: read
     if (period < 4 || period > 5000) return 0;
   } else period = option;
   return n >= period + 10 ? period : 0;
+}
+
+/**
+ * The surprise of a window's mean m of `width` unit-exponential surprises: width (m − 1 − ln m) for
+ * m > 1, the Chernoff bound for such a mean (0 for a mean at or under 1).
+ */
+export function meanSurprise(mean: number, width: number): number {
+  return mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0;
+}
+
+/** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
+const WINDOW_CAP = 30;
+
+/**
+ * The mean-surprise window: the mean of the last `width` surprises (each capped), its surprise
+ * calibrated against this series' windows before it, each entering that history once it no longer
+ * overlaps the current one.
+ */
+export class SurpriseWindow {
+  private readonly surprises: Float64Array;
+  private sum = 0;
+  private next = 0;
+  private fill = 0;
+  private readonly calibrator: SurpriseCalibrator;
+
+  constructor(
+    readonly width: number,
+    horizon: number,
+    tailShare: number,
+  ) {
+    this.surprises = new Float64Array(width);
+    this.calibrator = new SurpriseCalibrator(horizon, width, tailShare);
+  }
+
+  /** The calibrated surprise (nats) of the window ending with this surprise; 0 until the window is full. */
+  update(surprise: number, teach: Teach): number {
+    const capped = surprise < WINDOW_CAP ? surprise : WINDOW_CAP;
+    this.sum += capped - this.surprises[this.next];
+    this.surprises[this.next] = capped;
+    const width = this.width;
+    this.next = this.next + 1 === width ? 0 : this.next + 1;
+    if (this.fill < width) {
+      this.fill++;
+      return 0;
+    }
+    return this.calibrator.calibrate(meanSurprise(this.sum / width, width), teach);
+  }
+
+  reset(): void {
+    this.surprises.fill(0);
+    this.sum = 0;
+    this.next = 0;
+    this.fill = 0;
+    this.calibrator.reset();
+  }
 }

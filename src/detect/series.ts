@@ -16,15 +16,17 @@
  *   the history of such sizes, and the lower of the two counts: as the error scale narrows after a
  *   noisy start, the same daily spike is more standard errors away each day and would be a new
  *   record of surprise, while its size says it is not new.
- * - Three statistics: the surprise of this value, with half the false-alarm budget, and two window
- *   statistics with a quarter each (`tuning.pointShare`): the mean surprise of the last 30 values (a
- *   burst of moderately odd values: spikes getting denser, a noisier stretch, a level shift), whose
- *   surprise is 30 (m - 1 - ln m), the Chernoff bound for a mean of 30 unit-exponential surprises,
- *   adding up for each value the surprise of the model that forecast it more closely (a stretch one
- *   model expects is not a burst); and the shift window
- *   (series-shift.ts): the last 30 values ranked among the 1,000 before them, with no forecast, for
- *   a slow drift the forecasts follow value by value. After a level or range alert its reference
- *   starts again from the new level: one incident, one alert.
+ * - The point statistic (this value's surprise) has half the false-alarm budget (`tuning.pointShare`);
+ *   the window statistics share the other half:
+ *   - the mean surprise of the last 30 values (series-models.ts: spikes getting denser, a noisier
+ *     stretch, a level shift), each value's surprise from the model that forecast it more closely;
+ *   - the shift window (series-shift.ts): the last 30 values ranked among the 1,000 before them, for a
+ *     slow drift the forecasts follow value by value;
+ *   - on a seasonal series, the pattern window (series-pattern.ts): the last eighth of a day compared
+ *     with the same hours a day and a week earlier, for a change of shape within the day's range (a
+ *     level shift smaller than the daily swing, a holiday), which the forecasts follow step by step.
+ *   After a level or range alert the shift and pattern windows start again on the new level's side:
+ *   one incident, one alert.
  * - Each goes through the likelihood stage (calibration.ts): compared with this series' own history
  *   of such surprises, so a series with daily bursts does not alert on every burst. The warm-up is
  *   replayed through the models once they are fitted, so the history starts with the warm-up's. A
@@ -46,10 +48,10 @@
 import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
-import { ErrorScale, MEAN_AD_TO_SD, seasonalPeriod } from './series-models.js';
+import { ErrorScale, levelStart, MEAN_AD_TO_SD, seasonalPeriod, SurpriseWindow, type LevelStart } from './series-models.js';
+import { PatternStatistic } from './series-pattern.js';
 import { ShiftStatistic } from './series-shift.js';
 import { resolveTuning, type SeriesTuning } from './series-tuning.js';
-import { median } from './stats.js';
 
 export { SERIES_TUNING, type SeriesTuning } from './series-tuning.js';
 
@@ -66,8 +68,6 @@ export interface SeriesOptions extends DetectorOptions {
   tuning?: Partial<SeriesTuning>;
 }
 
-/** Surprises beyond this count as this in the window's mean (one wild value is the point statistic's). */
-const WINDOW_CAP = 30;
 const CALIBRATION_HORIZON = 100_000;
 const RANGE_SDS_EARLY = 2;
 
@@ -80,7 +80,7 @@ export class SeriesDetector extends StreamingDetector {
   private readonly scaleRate: number;
   private readonly lnBudget: number;
   /** The point statistic's budget (nats) over the window statistics' own: a window surprise's weight. */
-  private readonly windowFactor: number;
+  private windowFactor: number;
   // Warm-up
   private warm: number[] = [];
   private warmTimes: number[] = [];
@@ -102,16 +102,12 @@ export class SeriesDetector extends StreamingDetector {
   private seasonSurprise = 0.7;
   // Mean-surprise window
   private readonly tuning: SeriesTuning;
-  private readonly window: Float64Array;
-  private windowSum = 0;
-  private windowNext = 0;
-  private windowFill = 0;
+  private readonly meanWindow: SurpriseWindow;
   private readonly pointCalibrator: SurpriseCalibrator;
-  /** Windows enter its history once they no longer overlap the current one. */
-  private readonly windowCalibrator: SurpriseCalibrator;
   /** The history of the point errors' sizes, as surprises on the fixed scale of the warm-up. */
   private readonly sizeCalibrator: SurpriseCalibrator;
   private readonly shift: ShiftStatistic | undefined;
+  private pattern: PatternStatistic | undefined;
   private sizeScale = 1;
   private lastForecast = NaN;
   private time = NaN;
@@ -124,14 +120,13 @@ export class SeriesDetector extends StreamingDetector {
   private seen = 0;
   /** Values since the latest one the range rule reported (counted up to the wider window's width). */
   private sinceReported = Infinity;
-  private readonly reportSpan: number;
+  private reportSpan: number;
 
   constructor(options?: SeriesOptions) {
     super(options, ['period', 'tuning']);
     const tuning = (this.tuning = resolveTuning(options?.tuning));
-    this.window = new Float64Array(tuning.window);
+    this.meanWindow = new SurpriseWindow(tuning.window, CALIBRATION_HORIZON, tuning.tailShare);
     this.pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, 0, tuning.tailShare);
-    this.windowCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, tuning.window, tuning.tailShare);
     this.sizeCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON, 0, tuning.tailShare);
     const period = options?.period ?? 'daily';
     if (!(period === 'daily' || period === false || (Number.isInteger(period) && period >= 2 && period <= 100_000))) {
@@ -145,12 +140,19 @@ export class SeriesDetector extends StreamingDetector {
     this.levelError = new ErrorScale(this.scaleRate);
     this.reportSpan = Math.max(tuning.window, tuning.shiftWindow);
     if (tuning.shiftWindow > 0) this.shift = new ShiftStatistic(tuning.shiftWindow, tuning.shiftHistory, CALIBRATION_HORIZON, tuning.tailShare, !this.logScale);
-    // The point statistic has `tuning.pointShare` of the false-alarm budget; the window statistics (the
-    // mean-surprise window, and the shift window when on) share the rest equally. A window surprise is
-    // scaled to the point statistic's budget, so one ratio to it says which statistic is further past its own.
-    const rate = this.options.falseAlarmRate;
-    this.lnBudget = -Math.log(rate * tuning.pointShare);
-    this.windowFactor = this.lnBudget / -Math.log((rate * (1 - tuning.pointShare)) / (this.shift === undefined ? 1 : 2));
+    this.lnBudget = -Math.log(this.options.falseAlarmRate * tuning.pointShare);
+    this.windowFactor = this.shareBudget();
+  }
+
+  /**
+   * The point statistic has `tuning.pointShare` of the false-alarm budget; the window statistics (the
+   * mean-surprise window, and the shift and pattern windows when on) share the rest equally. A window
+   * surprise is scaled to the point statistic's budget, so one ratio to it says which statistic is
+   * further past its own.
+   */
+  private shareBudget(): number {
+    const windows = 1 + (this.shift === undefined ? 0 : 1) + (this.pattern === undefined ? 0 : 1);
+    return this.lnBudget / -Math.log((this.options.falseAlarmRate * (1 - this.tuning.pointShare)) / windows);
   }
 
   override update(value: number, timestampMs?: number): ReturnType<StreamingDetector['update']> {
@@ -257,26 +259,24 @@ export class SeriesDetector extends StreamingDetector {
     // The window adds up the surprise of whichever model explains each value better: a stretch that
     // one of them expects (the day's noisy hours, which the seasonal model reads as large errors and
     // the level model as ordinary steps) is not a burst.
+    // A window that holds a value the range rule reported teaches its level, not the tail's slope, as
+    // that value does the point statistics (each window by its own width).
     const windowed = closest === z ? surprise : -logTailFor(direction, closest);
-    const capped = windowed < WINDOW_CAP ? windowed : WINDOW_CAP;
-    this.windowSum += capped - this.window[this.windowNext];
-    this.window[this.windowNext] = capped;
-    const width = this.window.length;
-    this.windowNext = this.windowNext + 1 === width ? 0 : this.windowNext + 1;
-    if (this.windowFill < width) this.windowFill++;
-    else {
-      const mean = this.windowSum / width;
-      // A window that holds a value the range rule reported teaches its level, not the tail's slope,
-      // as that value does the point statistics.
-      const windowSurprise = this.windowFactor * this.windowCalibrator.calibrate(mean > 1 ? width * (mean - 1 - Math.log(mean)) : 0, this.sinceReported < width ? 'levels' : 'all');
-      if (windowSurprise > best) {
-        best = windowSurprise;
-        reason = z >= 0 ? 'level_up' : 'level_down';
+    const windowSurprise = this.windowFactor * this.meanWindow.update(windowed, this.sinceReported < this.meanWindow.width ? 'levels' : 'all');
+    if (windowSurprise > best) {
+      best = windowSurprise;
+      reason = z >= 0 ? 'level_up' : 'level_down';
+    }
+    const pattern = this.pattern;
+    if (pattern !== undefined) {
+      const patternSurprise = this.windowFactor * pattern.update(y, this.sinceReported < pattern.width ? 'levels' : 'all');
+      if (patternSurprise > best) {
+        best = patternSurprise;
+        reason = pattern.up ? 'level_up' : 'level_down';
       }
     }
     const shift = this.shift;
     if (shift !== undefined) {
-      // Likewise a shift window that holds a reported value (its own width, which the tuning may set apart).
       const shiftSurprise = this.windowFactor * shift.update(y, direction, this.sinceReported < shift.width ? 'levels' : 'all');
       if (shiftSurprise > best) {
         best = shiftSurprise;
@@ -308,28 +308,7 @@ export class SeriesDetector extends StreamingDetector {
   private fit(): void {
     const w = this.warm;
     const n = w.length;
-    const m = median(w);
-    const deviations = w.map((x) => Math.abs(x - m));
-    let sd = 1.4826 * median(deviations);
-    if (!(sd > 0)) sd = (MEAN_AD_TO_SD * deviations.reduce((a, b) => a + b, 0)) / n;
-    if (!(sd > 0)) sd = Math.max(1e-9, Math.abs(m) * 1e-6);
-    let cov = 0;
-    let variance = 0;
-    for (let i = 1; i < n; i++) {
-      cov += (w[i] - m) * (w[i - 1] - m);
-      variance += (w[i - 1] - m) ** 2;
-    }
-    const phi = variance > 0 ? Math.max(0, Math.min(0.98, cov / variance)) : 0;
-    // The level model's error starts as the typical step between consecutive values.
-    const steps = w.slice(1).map((x, i) => Math.abs(x - w[i]));
-    let stepScale = 1.4826 * median(steps);
-    if (!(stepScale > 0)) stepScale = (MEAN_AD_TO_SD * steps.reduce((a, b) => a + b, 0)) / Math.max(1, steps.length);
-    const start = {
-      level: m,
-      spreadVariance: sd * sd,
-      covariance: phi * sd * sd,
-      levelScale: Math.max(stepScale, sd * 0.05, 1e-9),
-    };
+    const start = levelStart(w);
     this.period = seasonalPeriod(this.periodOption, this.warmTimes);
     if (this.period > 0) {
       const p = this.period;
@@ -344,6 +323,15 @@ export class SeriesDetector extends StreamingDetector {
     this.ready = true;
     this.sizeScale = start.levelScale;
     const first = this.period > 0 ? this.period : 1;
+    if (this.period > 0 && this.tuning.patternSpan > 0) {
+      // The seasonal error's scale (a standard deviation of the day-to-day difference) as a mean absolute one.
+      const pattern = new PatternStatistic(this.period, Math.max(4, Math.round(this.period * this.tuning.patternSpan)), CALIBRATION_HORIZON, this.tuning.tailShare, this.scaleRate, seasonScale / MEAN_AD_TO_SD);
+      // The warm-up's first day, which the replay below skips (it is the first seasonal forecast).
+      for (let i = 0; i < first; i++) pattern.update(w[i], 'all');
+      this.pattern = pattern;
+      if (pattern.width > this.reportSpan) this.reportSpan = pattern.width;
+    }
+    this.windowFactor = this.shareBudget();
     this.restartModels(start, seasonScale, w.slice(0, first));
     for (let i = first; i < n; i++) this.step(w[i]);
     this.restartModels(start, seasonScale, w.slice(n - first));
@@ -351,7 +339,7 @@ export class SeriesDetector extends StreamingDetector {
     this.warmTimes = [];
   }
 
-  private restartModels(start: { level: number; spreadVariance: number; covariance: number; levelScale: number }, seasonScale: number, lastDay: number[]): void {
+  private restartModels(start: LevelStart, seasonScale: number, lastDay: number[]): void {
     this.level = start.level;
     this.spreadVariance = start.spreadVariance;
     this.spreadSd = Math.sqrt(start.spreadVariance);
@@ -369,10 +357,13 @@ export class SeriesDetector extends StreamingDetector {
   /**
    * A level or range alert says the level has moved: the shift window's reference starts again from
    * the new level, or the move would read as news until the old level had left the reference, one
-   * alert per cooldown. A point alert (one odd value) leaves it.
+   * alert per cooldown; the pattern window waits until yesterday is on this side of the move. A point
+   * alert (one odd value) leaves both.
    */
   protected alerted(reason: AlertReason): void {
-    if (reason !== 'point') this.shift?.rebase();
+    if (reason === 'point') return;
+    this.shift?.rebase();
+    this.pattern?.rebase();
   }
 
   protected restart(): void {
@@ -382,14 +373,12 @@ export class SeriesDetector extends StreamingDetector {
     this.period = 0;
     this.seasonError = undefined;
     this.levelSurprise = this.seasonSurprise = 0.7;
-    this.window.fill(0);
-    this.windowSum = 0;
-    this.windowNext = 0;
-    this.windowFill = 0;
+    this.meanWindow.reset();
     this.pointCalibrator.reset();
-    this.windowCalibrator.reset();
     this.sizeCalibrator.reset();
     this.shift?.reset();
+    this.pattern = undefined;
+    this.reportSpan = Math.max(this.tuning.window, this.tuning.shiftWindow);
     this.lastForecast = NaN;
     this.min = Infinity;
     this.positiveMin = Infinity;

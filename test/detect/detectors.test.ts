@@ -454,7 +454,7 @@ describe('the time-series detector', () => {
   });
 
   it('takes its constants from `tuning` (what the NAB folds refit), and rejects bad ones by name', () => {
-    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.05, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0.2, shiftWindow: 30, shiftHistory: 1000, pointShare: 0.5 });
+    expect(SERIES_TUNING).toEqual({ window: 30, rangeTolerance: 0.05, seasonalAdvantage: 0.8, tailShare: 0.02, floorRatio: 0.2, shiftWindow: 30, shiftHistory: 1000, pointShare: 0.5, patternSpan: 0.125 });
     // The same stream and value as above: with a tolerance of three times the range seen (about 30),
     // 26 is no longer out of range; with the shipped one it is.
     const scoreOf26 = (tuning?: { rangeTolerance: number }) => {
