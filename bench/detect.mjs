@@ -85,10 +85,21 @@ async function costSection() {
       for (let i = 0; i < values.length; i++) d.update(values[i], i);
     };
   };
+  // A daily series 5 minutes apart (288 a day), with a warm-up that holds a day: the seasonal model and
+  // the pattern window on (it speaks from day 8 of the 347).
+  const daily = Float64Array.from({ length: n }, (_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 288) + 3 * g());
+  const runDaily = (patternSpan) => () => {
+    const d = new detect.SeriesDetector({ warmup: 1500, tuning: { patternSpan } });
+    return (values) => {
+      for (let i = 0; i < values.length; i++) d.update(values[i], i * 300_000);
+    };
+  };
   const rows = [
     ['default (combined), linear', run(() => new detect.CombinedDetector()), gaussian],
     ['default (combined), log scale (latency)', run(() => new detect.CombinedDetector({ scale: 'log', direction: 'up' })), latencies],
     ['series (time series: AR + season + likelihood stage)', run(() => new detect.SeriesDetector()), gaussian],
+    ['series on a daily series (5 minutes apart, warm-up 1,500): the pattern window on', runDaily(0.125), daily],
+    ['series on the same, pattern window off', runDaily(0), daily],
     ['robust-z', run(() => new detect.RobustZDetector()), gaussian],
     ['cusum', run(() => new detect.CusumDetector()), gaussian],
     ['ewma', run(() => new detect.EwmaDetector()), gaussian],
