@@ -11,8 +11,10 @@ const DAY_MS = 86_400_000;
 
 /** One forecast's error scale: a mean absolute error, clipped at 4 scales, as a standard deviation. */
 export class ErrorScale {
-  scale = 1;
-  constructor(private readonly rate: number) {}
+  constructor(
+    private readonly rate: number,
+    public scale = 1,
+  ) {}
   follow(error: number): void {
     const a = error < 0 ? -error : error;
     const c = a < 4 * this.scale ? a : 4 * this.scale;
@@ -53,6 +55,13 @@ export function levelStart(w: readonly number[]): LevelStart {
   return { level: m, spreadVariance: sd * sd, covariance: phi * sd * sd, levelScale: Math.max(stepScale, sd * 0.05, 1e-9) };
 }
 
+/** The seasonal model's starting error scale: the warm-up's mean absolute change over a period, as a standard deviation. */
+export function seasonalScale(w: readonly number[], period: number): number {
+  let sum = 0;
+  for (let i = period; i < w.length; i++) sum += Math.abs(w[i] - w[i - period]);
+  return Math.max((MEAN_AD_TO_SD * sum) / (w.length - period), 1e-9);
+}
+
 /**
  * The seasonal period in observations, or 0 for none: the `period` option, or for `daily` a day over
  * the median spacing of the warm-up's timestamps (when a day is 4 to 5,000 of them); 0 unless the
@@ -72,6 +81,11 @@ export function seasonalPeriod(option: number | 'daily' | false, warmTimes: read
     if (period < 4 || period > 5000) return 0;
   } else period = option;
   return n >= period + 10 ? period : 0;
+}
+
+/** nearer / error when the nearer forecast's error is smaller, else 1: how much it shrinks a z. */
+export function nearerRatio(nearer: number, error: number): number {
+  return (nearer < 0 ? -nearer : nearer) < (error < 0 ? -error : error) ? nearer / error : 1;
 }
 
 /**

@@ -16,7 +16,8 @@
  * history once it no longer overlaps the current one. That history starts once last week has a window
  * to compare with (before that the nearer day is yesterday alone, and a weekend would be new against
  * it), and the statistic speaks a day later. After a level or range alert (`rebase`) it waits a day and
- * a window: one move, one alert.
+ * a window: one move, one alert. Its week of values also gives the point statistic last week's value
+ * at this time (`weekAgo`: a value nearer to it than to the forecasts is not a point anomaly).
  *
  * The idea is the seasonal-naive error of the forecasting literature (Hyndman & Athanasopoulos, §5.2)
  * summed over a window and taken at the nearer of two seasonal lags, a nearest-neighbour distance over
@@ -120,6 +121,11 @@ export class PatternStatistic {
     const quiet = seen < this.quietUntil;
     const surprise = this.calibrator.calibrate(meanSurprise(best / width, width), quiet ? 'none' : teach);
     return quiet || seen < complete + this.period ? 0 : surprise;
+  }
+
+  /** The value one week (the longest lag) before the next one, or NaN until a week has been seen. */
+  weekAgo(): number {
+    return this.seen >= this.past.length ? this.past[this.pastNext] : NaN;
   }
 
   /**

@@ -23,7 +23,7 @@ export interface SeriesTuning {
   shiftHistory: number;
   /** The point statistic's share of the false-alarm budget; the window statistics share the rest. */
   pointShare: number;
-  /** The pattern window's width (series-pattern.ts) as a share of the seasonal period; 0: off. */
+  /** The pattern window's width (series-pattern.ts) as a share of the seasonal period; 0: off (and with it last week's value as a forecast). */
   patternSpan: number;
 }
 
@@ -53,13 +53,13 @@ export const SERIES_TUNING: Readonly<SeriesTuning> = Object.freeze({
   // The point statistic keeps the half of the budget it had before the shift window; the two window
   // statistics share the other half. A third each costs one point anomaly (realTraffic/occupancy_6005
   // 0.510 → 0.496) and scores 68.4 on all 58 files at 0.5 against 69.1 (with the pattern window below,
-  // 70.4 against 71.1); the folds choose between the two.
+  // 70.0 against 70.7); the folds choose between the two.
   pointShare: 0.5,
   // The pattern window (series-pattern.ts), written for a change of shape within the day's range that the
   // forecasts follow step by step (a level shift of 3σ inside a daily swing of ±20 went unseen on every
   // seed: bench/results/detect.md). An eighth of a day (3 hours): on all 58 NAB files at 0.5 it scores
-  // 71.1, a sixteenth 71.3 (the same windows, two false positives fewer on realTweets; every fold and
-  // 56 of 58 leave-one-file-out choices take it), a quarter 70.8, off 69.1. The eighth is shipped for
+  // 70.7, a sixteenth 70.9 (the same windows, two false positives fewer on realTweets; every fold and
+  // 56 of 58 leave-one-file-out choices take it), a quarter 70.3, off 69.1. The eighth is shipped for
   // what NAB does not measure: it finds that 3σ shift on 20 of 20 seeds, a sixteenth on 3 of 10.
   patternSpan: 0.125,
 });

@@ -9,7 +9,8 @@
  *   a day is 4 to 5,000 of them and the warm-up holds a day and more). The model whose surprises have
  *   been lower lately is used (the seasonal one needs to be 20% better, so a non-seasonal series
  *   stays with the level model), except that a value the other model forecasts more closely is
- *   judged by that model: a value either forecast explains is not an anomaly.
+ *   judged by that model: a value either forecast explains is not an anomaly. Once the pattern window
+ *   (below) holds a week, so is a value last week's value at this time is nearer to.
  * - Surprise L = -ln p of the forecast error, standardised by the model's own error scale (a robust
  *   mean absolute error followed over 4 × `memory`).
  * - The point statistic is also ranked by the error's size on the fixed scale of the warm-up, against
@@ -48,7 +49,7 @@
 import { SurpriseCalibrator, type Teach } from './calibration.js';
 import { detectorOptionFailure, StreamingDetector, type AlertReason, type DetectorOptions } from './detector.js';
 import { logTailFor } from './robust-z.js';
-import { ErrorScale, levelStart, MEAN_AD_TO_SD, seasonalPeriod, SurpriseWindow, type LevelStart } from './series-models.js';
+import { ErrorScale, levelStart, MEAN_AD_TO_SD, nearerRatio, seasonalPeriod, seasonalScale, SurpriseWindow, type LevelStart } from './series-models.js';
 import { PatternStatistic } from './series-pattern.js';
 import { ShiftStatistic } from './series-shift.js';
 import { resolveTuning, type SeriesTuning } from './series-tuning.js';
@@ -145,10 +146,8 @@ export class SeriesDetector extends StreamingDetector {
   }
 
   /**
-   * The point statistic has `tuning.pointShare` of the false-alarm budget; the window statistics (the
-   * mean-surprise window, and the shift and pattern windows when on) share the rest equally. A window
-   * surprise is scaled to the point statistic's budget, so one ratio to it says which statistic is
-   * further past its own.
+   * The point statistic has `tuning.pointShare` of the false-alarm budget, the window statistics the rest
+   * equally. A window surprise is scaled to the point statistic's budget: one ratio says which is further past its own.
    */
   private shareBudget(): number {
     const windows = 1 + (this.shift === undefined ? 0 : 1) + (this.pattern === undefined ? 0 : 1);
@@ -224,6 +223,7 @@ export class SeriesDetector extends StreamingDetector {
     let z = levelZ;
     let forecast = forecastLevel;
     let closest = levelZ;
+    let closestError = y - forecastLevel;
     const seasonError = this.seasonError;
     // The model is chosen on the surprises before this value: the value itself must not vote.
     const seasonal = seasonError !== undefined && this.seasonSurprise < this.tuning.seasonalAdvantage * this.levelSurprise;
@@ -231,7 +231,10 @@ export class SeriesDetector extends StreamingDetector {
     if (seasonError !== undefined) {
       const forecastSeason = this.season[this.seasonIndex];
       const seasonZ = (y - forecastSeason) / seasonError.scale;
-      if ((seasonZ < 0 ? -seasonZ : seasonZ) < (levelZ < 0 ? -levelZ : levelZ)) closest = seasonZ;
+      if ((seasonZ < 0 ? -seasonZ : seasonZ) < (levelZ < 0 ? -levelZ : levelZ)) {
+        closest = seasonZ;
+        closestError = y - forecastSeason;
+      }
       this.seasonSurprise += this.scaleRate * (Math.min(50, -logTailFor('both', seasonZ)) - this.seasonSurprise);
       seasonError.follow(y - forecastSeason);
       this.season[this.seasonIndex] = y;
@@ -243,6 +246,17 @@ export class SeriesDetector extends StreamingDetector {
         z = seasonZ;
         forecast = forecastSeason;
       }
+    }
+    // Last week's value at this time, nearer than the forecast that judged this one, judges it on that
+    // model's scale (so does it for the window): the forecasts know a day, and a weekend is no news.
+    const week = this.pattern === undefined ? NaN : this.pattern.weekAgo();
+    if (week === week) {
+      const ratio = nearerRatio(y - week, y - forecast);
+      if (ratio !== 1) {
+        z *= ratio;
+        forecast = week;
+      }
+      closest *= nearerRatio(y - week, closestError);
     }
     this.lastForecast = forecast;
     this.levelError.follow(y - forecastLevel);
@@ -310,13 +324,7 @@ export class SeriesDetector extends StreamingDetector {
     const n = w.length;
     const start = levelStart(w);
     this.period = seasonalPeriod(this.periodOption, this.warmTimes);
-    if (this.period > 0) {
-      const p = this.period;
-      let sum = 0;
-      for (let i = p; i < n; i++) sum += Math.abs(w[i] - w[i - p]);
-      this.seasonError = new ErrorScale(this.scaleRate);
-      this.seasonError.scale = Math.max((MEAN_AD_TO_SD * sum) / (n - p), 1e-9);
-    }
+    if (this.period > 0) this.seasonError = new ErrorScale(this.scaleRate, seasonalScale(w, this.period));
     const seasonScale = this.seasonError?.scale ?? 1;
     // Replay the warm-up through the fitted models so the calibrators start with its surprises; then
     // start the models from the fit again, with the last day of the warm-up as the seasonal forecast.

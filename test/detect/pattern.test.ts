@@ -37,6 +37,12 @@ function sine(seed: number, change?: (i: number, curve: number) => number): Day 
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 
+/** The same sine, 30 lower on Saturdays and Sundays (START is a Monday). */
+function weekly(seed: number): Day {
+  const g = normal(seed);
+  return { value: (i) => 100 + 20 * Math.sin((2 * Math.PI * i) / DAY) - (Math.floor(i / DAY) % 7 >= 5 ? 30 : 0) + 3 * g() };
+}
+
 describe('series: the pattern window on a daily series', () => {
   it('finds a level shift smaller than the daily swing within 3 hours, one alert per incident; without it, never', () => {
     const at = 20 * DAY + 100;
@@ -71,10 +77,6 @@ describe('series: the pattern window on a daily series', () => {
     // window has a sixth of it (the point statistic a half, three window statistics the other half).
     const rate = 1e-3;
     const days = 60;
-    const weekly = (seed: number): Day => {
-      const g = normal(seed);
-      return { value: (i) => 100 + 20 * Math.sin((2 * Math.PI * i) / DAY) - (Math.floor(i / DAY) % 7 >= 5 ? 30 : 0) + 3 * g() };
-    };
     // Noise that wanders (AR(1), φ 0.95): a window's differences from yesterday move together, far
     // wider than independent ones, which only the likelihood stage's own history of them knows.
     const wandering = (seed: number): Day => {
@@ -102,6 +104,26 @@ describe('series: the pattern window on a daily series', () => {
       // The whole detector within 1.5 × its budget, and the alerts the pattern window adds within 1.5 ×
       // its sixth (uncalibrated, its raw surprise adds 16 on the wandering series against a bound of 12).
       expect({ name, whole: alerts <= 1.5 * rate * watched, added: alerts - without <= (1.5 * rate * watched) / 6 }).toEqual({ name, whole: true, added: true });
+    }
+  });
+
+  it('judges a value by last week\'s at this time when that is nearer: no alert when a weekend starts', () => {
+    // Seeds on which, without the pattern window's week of values, a Saturday's first value (30 under
+    // Friday's last, and under yesterday's at this time) is a point alert once the warm-up is over.
+    for (const seed of [5001, 5002, 5013, 5016]) {
+      const without = alertsOf(weekly(seed), 20, { patternSpan: 0 });
+      expect(without.some((a) => a.reason === 'point' && a.index % DAY === 0 && Math.floor(a.index / DAY) % 7 === 5)).toBe(true);
+      expect(alertsOf(weekly(seed), 20)).toEqual([]);
+    }
+  });
+
+  it('still finds a spike last week did not have, and not one that last week had at the same time', () => {
+    const at = 15 * DAY + 144;
+    for (const seed of SEEDS) {
+      // +25 (8 noise SDs, a peak of the sine higher) once; then the same spike a week later.
+      const spikes = (weekToo: boolean) => sine(seed, (i, curve) => (i === at || (weekToo && i === at + 7 * DAY) ? curve + 25 : curve));
+      expect(alertsOf(spikes(false), 24).map((a) => a.index)).toEqual([at]);
+      expect(alertsOf(spikes(true), 24).map((a) => a.index)).toEqual([at]);
     }
   });
 
