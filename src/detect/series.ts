@@ -10,7 +10,7 @@
  *   been lower lately is used (the seasonal one needs to be 20% better, so a non-seasonal series
  *   stays with the level model), except that a value the other model forecasts more closely is
  *   judged by that model: a value either forecast explains is not an anomaly. Once the pattern window
- *   (below) holds a week, so is a value last week's value at this time is nearer to.
+ *   (below) holds a week, a value nearer to last week's at this time is judged by that nearer error.
  * - Surprise L = -ln p of the forecast error, standardised by the model's own error scale (a robust
  *   mean absolute error followed over 4 × `memory`).
  * - The point statistic is also ranked by the error's size on the fixed scale of the warm-up, against
