@@ -41,9 +41,8 @@ export class PatternStatistic {
   private readonly lags: number[];
   /** Per lag, the mean absolute difference (followed with the level model's error scale's rate). */
   private readonly scales: Float64Array;
-  /** Per lag, the window's scaled differences (a ring of `width`), their sum, and the sum of their signed values. */
+  /** Per lag, the window's signed scaled differences (a ring of `width`), the sum of their sizes, and their sum. */
   private readonly terms: Float64Array[];
-  private readonly signedTerms: Float64Array[];
   private readonly sums: Float64Array;
   private readonly signedSums: Float64Array;
   private termNext = 0;
@@ -65,7 +64,6 @@ export class PatternStatistic {
     this.past = new Float64Array(this.lags[this.lags.length - 1]);
     this.scales = new Float64Array(LAGS.length).fill(startScale > 0 ? startScale : 1e-9);
     this.terms = LAGS.map(() => new Float64Array(width));
-    this.signedTerms = LAGS.map(() => new Float64Array(width));
     this.sums = new Float64Array(LAGS.length);
     this.signedSums = new Float64Array(LAGS.length);
     this.calibrator = new SurpriseCalibrator(horizon, width, tailShare);
@@ -99,11 +97,10 @@ export class PatternStatistic {
         this.scales[i] = scale + this.rate * (term * scale - scale);
       }
       const ring = this.terms[i];
-      this.sums[i] += term - ring[next];
-      ring[next] = term;
-      const signedRing = this.signedTerms[i];
-      this.signedSums[i] += signedTerm - signedRing[next];
-      signedRing[next] = signedTerm;
+      const old = ring[next];
+      this.sums[i] += term - (old < 0 ? -old : old);
+      this.signedSums[i] += signedTerm - old;
+      ring[next] = signedTerm;
       if (seen >= lag + width - 1 && this.sums[i] < best) {
         best = this.sums[i];
         signed = this.signedSums[i];
