@@ -81,7 +81,7 @@ export class SeriesDetector extends StreamingDetector {
   private readonly scaleRate: number;
   private readonly lnBudget: number;
   /** The point statistic's budget (nats) over the window statistics' own: a window surprise's weight. */
-  private windowFactor: number;
+  private windowFactor = 1;
   // Warm-up
   private warm: number[] = [];
   private warmTimes: number[] = [];
@@ -119,9 +119,10 @@ export class SeriesDetector extends StreamingDetector {
   private positiveMin = Infinity;
   /** Values seen since the warm-up ended. */
   private seen = 0;
-  /** Values since the latest one the range rule reported (counted up to the wider window's width). */
+  /** Values since the latest one the range rule reported (counted up to the widest window's width). */
   private sinceReported = Infinity;
-  private reportSpan: number;
+  /** The widest window statistic's width, once the warm-up is fitted (it holds the pattern window's). */
+  private reportSpan = 0;
 
   constructor(options?: SeriesOptions) {
     super(options, ['period', 'tuning']);
@@ -139,10 +140,8 @@ export class SeriesDetector extends StreamingDetector {
     this.rate = 2 / (this.options.memory + 1);
     this.scaleRate = 2 / (4 * this.options.memory + 1);
     this.levelError = new ErrorScale(this.scaleRate);
-    this.reportSpan = Math.max(tuning.window, tuning.shiftWindow);
     if (tuning.shiftWindow > 0) this.shift = new ShiftStatistic(tuning.shiftWindow, tuning.shiftHistory, CALIBRATION_HORIZON, tuning.tailShare, !this.logScale);
     this.lnBudget = -Math.log(this.options.falseAlarmRate * tuning.pointShare);
-    this.windowFactor = this.shareBudget();
   }
 
   /**
@@ -337,9 +336,10 @@ export class SeriesDetector extends StreamingDetector {
       // The warm-up's first day, which the replay below skips (it is the first seasonal forecast).
       for (let i = 0; i < first; i++) pattern.update(w[i], 'all');
       this.pattern = pattern;
-      if (pattern.width > this.reportSpan) this.reportSpan = pattern.width;
     }
+    // Both depend on the statistics this fit turned on; nothing reads them before it.
     this.windowFactor = this.shareBudget();
+    this.reportSpan = Math.max(this.meanWindow.width, this.shift?.width ?? 0, this.pattern?.width ?? 0);
     this.restartModels(start, seasonScale, w.slice(0, first));
     for (let i = first; i < n; i++) this.step(w[i]);
     this.restartModels(start, seasonScale, w.slice(n - first));
@@ -386,7 +386,6 @@ export class SeriesDetector extends StreamingDetector {
     this.sizeCalibrator.reset();
     this.shift?.reset();
     this.pattern = undefined;
-    this.reportSpan = Math.max(this.tuning.window, this.tuning.shiftWindow);
     this.lastForecast = NaN;
     this.min = Infinity;
     this.positiveMin = Infinity;
