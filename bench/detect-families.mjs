@@ -79,13 +79,16 @@ export const FAMILIES = [
 
 const WARMUP = 60;
 
-/** Alerts per observation after the warm-up over `n` observations of one seeded stream. */
-export function falseAlarms(makeDetector, family, n, seed = 1) {
+/**
+ * Alerts per observation after the warm-up over `n` observations of one seeded stream (its maker is
+ * given each observation's index), timestamped `start + i * step` ms.
+ */
+export function falseAlarms(makeDetector, family, n, seed = 1, { warmup = WARMUP, start = 0, step = 60_000 } = {}) {
   const d = makeDetector();
   const next = family.make(seed);
   let alarms = 0;
-  for (let i = 0; i < n; i++) if (d.update(next(), i * 60_000).anomaly && i >= WARMUP) alarms++;
-  return { alarms, watched: n - WARMUP };
+  for (let i = 0; i < n; i++) if (d.update(next(i), start + i * step).anomaly && i >= warmup) alarms++;
+  return { alarms, watched: n - warmup };
 }
 
 /** The same through `monitor.observe` at default settings. */
@@ -184,14 +187,7 @@ export const DAILY_FAMILIES = [
 
 const dailyDetector = (patternSpan) => new detect.SeriesDetector({ warmup: WARMUP_DAILY, ...(patternSpan === undefined ? {} : { tuning: { patternSpan } }) });
 
-/** Alerts per observation after the warm-up on one seeded daily stream of n points. */
-function dailyFalseAlarms(family, n, patternSpan, seed = 1) {
-  const d = dailyDetector(patternSpan);
-  const next = family.make(seed);
-  let alarms = 0;
-  for (let i = 0; i < n; i++) if (d.update(next(i), START_DAILY + i * 300_000).anomaly && i >= WARMUP_DAILY) alarms++;
-  return { alarms, watched: n - WARMUP_DAILY };
-}
+const DAILY_CLOCK = { warmup: WARMUP_DAILY, start: START_DAILY, step: 300_000 };
 /** A level shift of `add` from day 20 + 100 points, over `seeds` streams: found within a day, and its delay. */
 function dailyDelay(family, add, seeds, patternSpan) {
   const at = 20 * DAY + 100;
@@ -201,7 +197,7 @@ function dailyDelay(family, add, seeds, patternSpan) {
     const d = dailyDetector(patternSpan);
     const next = family.make(5000 + s);
     for (let i = 0; i < at + DAY; i++) {
-      if (d.update(next(i) + (i >= at ? add : 0), START_DAILY + i * 300_000).anomaly) {
+      if (d.update(next(i) + (i >= at ? add : 0), START_DAILY + i * DAILY_CLOCK.step).anomaly) {
         if (i < at) early++;
         else {
           found.push(i - at + 1);
@@ -223,8 +219,8 @@ export function dailySection(out, { n, seeds }) {
   out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const rows = [];
   for (const family of DAILY_FAMILIES) {
-    const on = dailyFalseAlarms(family, n);
-    const off = dailyFalseAlarms(family, n, 0);
+    const on = falseAlarms(() => dailyDetector(), family, n, 1, DAILY_CLOCK);
+    const off = falseAlarms(() => dailyDetector(0), family, n, 1, DAILY_CLOCK);
     const rate = (r) => `${(r.alarms / r.watched).toExponential(1)} (${r.alarms})`;
     const shifts = [undefined, 0].map((span) => [1, 2, 3].map((k) => dailyDelay(family, k * family.sd, seeds, span)));
     const cell = (r) => `${r.found} of ${r.seeds}${r.found ? `, ${r.mean.toFixed(0)}` : ''}${r.early ? ` (${r.early} early)` : ''}`;
