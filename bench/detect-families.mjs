@@ -185,9 +185,9 @@ export const DAILY_FAMILIES = [
   { name: 'Poisson counts, daily rate 4 ± 3', sd: 2, make: (seed) => { const u = uniform(seed); return (i) => poissonDraw(4 + 3 * Math.sin((2 * Math.PI * i) / DAY), u); } },
 ];
 
-const dailyDetector = (patternSpan) => new detect.SeriesDetector({ warmup: WARMUP_DAILY, ...(patternSpan === undefined ? {} : { tuning: { patternSpan } }) });
+export const dailyDetector = (patternSpan) => new detect.SeriesDetector({ warmup: WARMUP_DAILY, ...(patternSpan === undefined ? {} : { tuning: { patternSpan } }) });
 
-const DAILY_CLOCK = { warmup: WARMUP_DAILY, start: START_DAILY, step: 300_000 };
+export const DAILY_CLOCK = { warmup: WARMUP_DAILY, start: START_DAILY, step: 300_000 };
 /** A level shift of `add` from day 20 + 100 points, over `seeds` streams: found within a day, and its delay. */
 function dailyDelay(family, add, seeds, patternSpan) {
   const at = 20 * DAY + 100;

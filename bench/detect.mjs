@@ -25,7 +25,7 @@ import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dailySection, familiesSection } from './detect-families.mjs';
+import { DAILY_CLOCK, DAILY_FAMILIES, dailyDetector, dailySection, familiesSection } from './detect-families.mjs';
 import { loadNab, probationLength, PROFILES, scoreCorpus } from './detect-nab.mjs';
 import { normal, uniform } from './random.mjs';
 
@@ -85,13 +85,14 @@ async function costSection() {
       for (let i = 0; i < values.length; i++) d.update(values[i], i);
     };
   };
-  // A daily series 5 minutes apart (288 a day), with a warm-up that holds a day: the seasonal model and
-  // the pattern window on (it speaks from day 8 of the 347).
-  const daily = Float64Array.from({ length: n }, (_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 288) + 3 * g());
+  // The families' daily sine, 5 minutes apart (288 a day), with their warm-up that holds a day: the
+  // seasonal model and the pattern window on (it speaks from day 8 of the 347).
+  const sine = DAILY_FAMILIES[0].make(1);
+  const daily = Float64Array.from({ length: n }, (_, i) => sine(i));
   const runDaily = (patternSpan) => () => {
-    const d = new detect.SeriesDetector({ warmup: 1500, tuning: { patternSpan } });
+    const d = dailyDetector(patternSpan);
     return (values) => {
-      for (let i = 0; i < values.length; i++) d.update(values[i], i * 300_000);
+      for (let i = 0; i < values.length; i++) d.update(values[i], i * DAILY_CLOCK.step);
     };
   };
   const rows = [
