@@ -33,10 +33,12 @@
  */
 
 const LEVELS = 64;
-/** Grid of surprise levels: BASE · GROWTH^j nats. */
-const BASE = 0.5;
+/** Grid of surprise levels: BASE · GROWTH^j nats. A surprise at or below BASE counts toward the total only. */
+export const BASE = 0.5;
 const GROWTH = 1.2;
 const LN_GROWTH = Math.log(GROWTH);
+/** Observations counted between placings of the tail's level. */
+const TAIL_EVERY = 32;
 
 function levelOf(surprise: number): number {
   if (!(surprise > BASE)) return 0;
@@ -132,6 +134,26 @@ export class SurpriseCalibrator {
     return rarity;
   }
 
+  /**
+   * `m` observations whose surprises are all at or below the grid's lowest level (`BASE`), counted at
+   * once: what `m` calls of `rarity` with them would count (into the total only), for a caller that
+   * does not pass its quiet values one by one. Only for a calibrator without a delay.
+   */
+  addQuiet(m: number): void {
+    const g = this.growth;
+    while (m > 0) {
+      // Up to the next placing of the tail, where one by one it would be placed: the same totals there.
+      const step = Math.min(m, TAIL_EVERY - this.sinceTail);
+      const gm = Math.pow(g, step);
+      // Each new observation weighs `growth` times the one before: w (1 + g + … + g^(step-1)).
+      this.total += (this.weight * (gm - 1)) / (g - 1);
+      this.weight *= gm;
+      m -= step;
+      if ((this.sinceTail += step) >= TAIL_EVERY) this.placeTail();
+      if (this.weight > 1e100) this.renormalise();
+    }
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.total = 0;
@@ -156,14 +178,16 @@ export class SurpriseCalibrator {
       // Mean excess over u, followed with the weight of the tail's own observations.
       this.excess = Math.max(1, this.excess + 0.05 * (surprise - u - this.excess));
     }
-    if (++this.sinceTail >= 32) this.placeTail();
+    if (++this.sinceTail >= TAIL_EVERY) this.placeTail();
     this.weight = w * this.growth;
-    if (this.weight > 1e100) {
-      const scale = 1 / this.weight;
-      for (let j = 0; j < LEVELS; j++) this.counts[j] *= scale;
-      this.total *= scale;
-      this.weight = 1;
-    }
+    if (this.weight > 1e100) this.renormalise();
+  }
+
+  private renormalise(): void {
+    const scale = 1 / this.weight;
+    for (let j = 0; j < LEVELS; j++) this.counts[j] *= scale;
+    this.total *= scale;
+    this.weight = 1;
   }
 
   /**

@@ -11,6 +11,15 @@
  * - ln p of the point test, from the conservative rank and a peaks-over-threshold tail beyond it: a
  *   value equal to one seen often is never a point anomaly.
  *
+ * Beyond the history's range both are read from the tail fitted to its rarest tenth (ranks.ts), an
+ * extrapolation: an exponential tail, which calls the values past it far too rare when the signal's
+ * tail is heavier on both sides of its level (Student's t, a Cauchy: differences, residuals, a signal
+ * that crosses 0), where a stable stream raised 11 (t, 3 degrees of freedom) to 85 (Cauchy) times the
+ * alerts the budget allows. So such a value's p is tempered by the likelihood stage (calibration.ts):
+ * no rarer than this signal's own history of such surprises says (the rarest 5% of its values, over
+ * the last 100,000), and its z is read from that p. It only ever lowers a surprise; on a signal whose
+ * tail the fit reads right, it changes almost nothing (bench/detect-families.mjs).
+ *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
  * read from the same history when it is asked for (an alert, a snapshot), nothing per observation: the
@@ -21,17 +30,28 @@
  * new alerts anyway, so learning during it costs no extra blindness, and an incident that follows a
  * shift soon after is not missed for want of a baseline.
  */
+import { BASE, SurpriseCalibrator } from './calibration.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
+import { normalQuantileFast } from './normal-quantile-fast.js';
 import { RankHistory } from './ranks.js';
 import { quantileOfSorted, robustSpreadOfSorted } from './stats.js';
 
 /** The fewest values a baseline is learnt again from after an alert (a median and a spread need a few). */
 const RELEARN_MIN = 10;
+/**
+ * The point test's likelihood stage (calibration.ts): its surprises' history, forgotten over this many
+ * observations, and the surprise (nats) under which a value adds only to the history's total.
+ */
+const CALIBRATION_HORIZON = 100_000;
+const POINT_FLOOR = 3;
 /** The most values the rank history holds (its copy per update grows with it). */
 const HISTORY_MAX = 4096;
 
 export abstract class NumericDetector extends StreamingDetector {
   private readonly history: RankHistory;
+  private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
+  /** Values since the last one the point test's history counted one by one (see `evidence`). */
+  private quiet = 0;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -77,8 +97,23 @@ export abstract class NumericDetector extends StreamingDetector {
       return -1;
     }
     history.locate(y);
-    const lnPoint = history.logTail(y, this.options.direction);
-    const ratio = this.test(history.normalScore(y), lnPoint);
+    const direction = this.options.direction;
+    const raw = history.logTail(y, direction);
+    let z = history.normalScore(y);
+    let lnPoint = raw;
+    // The point test's likelihood stage counts the surprises past POINT_FLOOR (the rarest 5%) one by
+    // one; the others only add to its history's total, counted when the next one comes.
+    const excess = -raw - POINT_FLOOR;
+    if (!(excess > BASE)) this.quiet++;
+    else {
+      lnPoint = this.temper(raw, excess);
+      if (lnPoint !== raw) {
+        // Its z is read from the tempered p, too.
+        const cap = -normalQuantileFast(Math.exp(direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
+        z = z > cap ? cap : z < -cap ? -cap : z;
+      }
+    }
+    const ratio = this.test(z, lnPoint);
     if (this.follows()) {
       if (lnPoint > this.lnRate) history.add(y);
       else history.observeResolution(y);
@@ -86,9 +121,24 @@ export abstract class NumericDetector extends StreamingDetector {
     return ratio;
   }
 
+  /**
+   * ln p of the point test for a surprise past the floor (`raw` its ln p, `excess` its surprise past the
+   * floor), tempered by the history of such surprises: only for a value beyond the history's range, the
+   * only one read from the tail model (within it, p is a rank's).
+   */
+  private temper(raw: number, excess: number): number {
+    const calibrator = this.pointCalibrator;
+    calibrator.addQuiet(this.quiet);
+    this.quiet = 0;
+    const rarity = calibrator.rarity(excess);
+    return rarity < -raw && this.history.beyondRange() ? -rarity : raw;
+  }
+
   protected restart(): void {
     this.warmUp(this.options.warmup);
     this.history.reset();
+    this.pointCalibrator.reset();
+    this.quiet = 0;
     this.clear();
   }
 

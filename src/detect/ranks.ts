@@ -260,6 +260,11 @@ export class RankHistory {
     }
   }
 
+  /** Whether the located y is beyond every value kept (where the tail model, not a rank, reads it). */
+  beyondRange(): boolean {
+    return this.count > 0 && (this.below === this.count || this.notAbove === 0);
+  }
+
   /** The expected normal score of the located y's rank among the history (see the file's comment). */
   normalScore(y: number): number {
     const n = this.count;

@@ -86,4 +86,25 @@ describe('the likelihood stage (SurpriseCalibrator)', () => {
     levels.calibrate(3000, 'levels');
     expect(levels.rarity(3000, 'none')).toBeCloseTo(-Math.log(3 / 5133), 0);
   });
+
+  it('counts quiet observations at once as it would one by one (addQuiet)', () => {
+    const batched = new SurpriseCalibrator(1000);
+    const single = new SurpriseCalibrator(1000);
+    const next = exponential(5);
+    let quiet = 0;
+    // Surprises past the grid's base are given to both; the rest, one by one to one, counted at once by the other.
+    for (let i = 0; i < 50_000; i++) {
+      const l = next() - 2;
+      if (l > 0.5) {
+        batched.addQuiet(quiet);
+        quiet = 0;
+        expect(batched.rarity(l)).toBeCloseTo(single.rarity(l), 9);
+      } else {
+        quiet++;
+        single.rarity(l);
+      }
+    }
+    batched.addQuiet(quiet);
+    for (const l of [1, 4, 9, 20]) expect(batched.rarity(l, 'none')).toBeCloseTo(single.rarity(l, 'none'), 9);
+  });
 });
