@@ -81,6 +81,17 @@ export const FAMILIES = [
     },
   },
   { name: 'Cauchy (centre 100, scale 10)', sd: NaN, make: (seed) => { const u = uniform(seed); return () => 100 + 10 * Math.tan(Math.PI * (u() - 0.5)); } },
+  // Consecutive values correlated, as a queue's length or a latency under slowly varying load are: the
+  // charts' run lengths assume independent values (src/detect/numeric.ts scales for it).
+  {
+    name: 'correlated: AR(1), φ 0.5, normal (100, 15)',
+    sd: 15,
+    make: (seed) => {
+      const g = normal(seed);
+      let x = 0;
+      return () => 100 + 15 * (x = 0.5 * x + Math.sqrt(0.75) * g());
+    },
+  },
   { name: 'two modes (70% N(200, 20), 30% N(600, 40))', sd: Math.sqrt(0.7 * 400 + 0.3 * 1600 + 0.21 * 400 ** 2), make: (seed) => { const g = normal(seed); const u = uniform(seed + 3); return () => (u() < 0.7 ? 200 + 20 * g() : 600 + 40 * g()); } },
   { name: 'input tokens: 90% 12, 10% 10', sd: discreteSd([12, 10], [0.9, 0.1]), make: discrete([12, 10], [0.9, 0.1]) },
   { name: 'output tokens: 97% 1, 3% 2', sd: discreteSd([1, 2], [0.97, 0.03]), make: discrete([1, 2], [0.97, 0.03]) },

@@ -20,6 +20,14 @@
  * the last 100,000), and its z is read from that p. It only ever lowers a surprise; on a signal whose
  * tail the fit reads right, it changes almost nothing (bench/detect-families.mjs).
  *
+ * The charts' run lengths assume independent values; a signal whose consecutive values are
+ * correlated (a queue's length, latencies under slowly varying load) is stable too, and raised 53
+ * times the budget at a lag-1 autocorrelation of 0.5 (bench/detect-families.mjs). So the scores the charts take are scaled
+ * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
+ * (`longRun`): a correlated signal keeps its budget and a shift on it is found later (a 1σ shift on
+ * an AR(1) of 0.5 after 43 values on average where found, and half the runs not within 1,000; a 2σ
+ * shift after 16; on independent values, 18 and 6).
+ *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
  * read from the same history when it is asked for (an alert, a snapshot), nothing per observation: the
@@ -44,6 +52,11 @@ const RELEARN_MIN = 10;
  */
 const CALIBRATION_HORIZON = 100_000;
 const POINT_FLOOR = 3;
+/**
+ * What the followed autocorrelation of independent scores reaches by chance (about one standard error
+ * at a rate of 2 / 501): taken off, so an independent signal's charts keep their run lengths.
+ */
+const CORRELATION_ALLOWANCE = 0.05;
 /** The most values the rank history holds (its copy per update grows with it). */
 const HISTORY_MAX = 4096;
 
@@ -52,6 +65,11 @@ export abstract class NumericDetector extends StreamingDetector {
   private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
   /** Values since the last one the point test's history counted one by one (see `evidence`). */
   private quiet = 0;
+  /** The scores' lag-1 autocorrelation (followed), its rate, and the last score (see `longRun`). */
+  private correlation = 0;
+  private readonly correlationRate: number;
+  private previousZ = 0;
+  private correlated = 0;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -74,6 +92,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
     this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
+    this.correlationRate = 2 / (this.options.memory + 1);
   }
 
   expected(): number | undefined {
@@ -113,12 +132,31 @@ export abstract class NumericDetector extends StreamingDetector {
         z = z > cap ? cap : z < -cap ? -cap : z;
       }
     }
-    const ratio = this.test(z, lnPoint);
+    const ratio = this.test(this.longRun(z, this.follows()), lnPoint);
     if (this.follows()) {
       if (lnPoint > this.lnRate) history.add(y);
       else history.observeResolution(y);
     } else history.observeResolution(y);
     return ratio;
+  }
+
+  /**
+   * z as the charts take it: scaled to unit long-run variance by the scores' lag-1 autocorrelation φ,
+   * z √((1 - φ) / (1 + φ)) (the variance of a mean of n correlated scores is (1 + φ) / (1 - φ) / n for
+   * an AR(1)), φ followed over about `memory` values while the charts are quiet, less its noise on
+   * independent values (`CORRELATION_ALLOWANCE`), at most 0.95.
+   */
+  private longRun(z: number, following: boolean): number {
+    if (following) {
+      // A plain mean of the first products, then followed: a correlated signal's charts are scaled from the start.
+      const n = ++this.correlated;
+      this.correlation += (n * this.correlationRate > 1 ? this.correlationRate : 1 / n) * (z * this.previousZ - this.correlation);
+      this.previousZ = z;
+    }
+    let phi = this.correlation - CORRELATION_ALLOWANCE;
+    if (!(phi > 0)) return z;
+    if (phi > 0.95) phi = 0.95;
+    return z * Math.sqrt((1 - phi) / (1 + phi));
   }
 
   /**
@@ -139,6 +177,9 @@ export abstract class NumericDetector extends StreamingDetector {
     this.history.reset();
     this.pointCalibrator.reset();
     this.quiet = 0;
+    this.correlation = 0;
+    this.previousZ = 0;
+    this.correlated = 0;
     this.clear();
   }
 
