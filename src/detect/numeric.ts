@@ -24,9 +24,10 @@
  * correlated (a queue's length, latencies under slowly varying load) is stable too, and raised 53
  * times the budget at a lag-1 autocorrelation of 0.5 (bench/detect-families.mjs). So the scores the charts take are scaled
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
- * (`longRun`): a correlated signal keeps its budget and a shift on it is found later (a 1σ shift on
- * an AR(1) of 0.5 after 43 values on average where found, and half the runs not within 1,000; a 2σ
- * shift after 16; on independent values, 18 and 6).
+ * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
+ * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
+ * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; in a
+ * correlated signal's first thousand values, while it is learnt, the charts still alarm too often.
  *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
@@ -69,7 +70,8 @@ export abstract class NumericDetector extends StreamingDetector {
   private correlation = 0;
   private readonly correlationRate: number;
   private previousZ = 0;
-  private correlated = 0;
+  /** The clipped scores' mean square (about 1): the correlation is their product's mean over it. */
+  private square = 1;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -143,17 +145,20 @@ export abstract class NumericDetector extends StreamingDetector {
   /**
    * z as the charts take it: scaled to unit long-run variance by the scores' lag-1 autocorrelation φ,
    * z √((1 - φ) / (1 + φ)) (the variance of a mean of n correlated scores is (1 + φ) / (1 - φ) / n for
-   * an AR(1)), φ followed over about `memory` values while the charts are quiet, less its noise on
-   * independent values (`CORRELATION_ALLOWANCE`), at most 0.95.
+   * an AR(1)), φ the correlation of consecutive scores clipped at ±2, followed over about `memory`
+   * values while the charts are quiet, less its noise on independent values (`CORRELATION_ALLOWANCE`),
+   * at most 0.95.
    */
   private longRun(z: number, following: boolean): number {
     if (following) {
-      // A plain mean of the first products, then followed: a correlated signal's charts are scaled from the start.
-      const n = ++this.correlated;
-      this.correlation += (n * this.correlationRate > 1 ? this.correlationRate : 1 / n) * (z * this.previousZ - this.correlation);
-      this.previousZ = z;
+      // Slowly, and with each score clipped at ±2: a level shift's first values (every score high, before
+      // the charts pass half their threshold) must not read as correlation and mask the shift.
+      const c = z > 2 ? 2 : z < -2 ? -2 : z;
+      this.correlation += this.correlationRate * (c * this.previousZ - this.correlation);
+      this.square += this.correlationRate * (c * c - this.square);
+      this.previousZ = c;
     }
-    let phi = this.correlation - CORRELATION_ALLOWANCE;
+    let phi = this.correlation / this.square - CORRELATION_ALLOWANCE;
     if (!(phi > 0)) return z;
     if (phi > 0.95) phi = 0.95;
     return z * Math.sqrt((1 - phi) / (1 + phi));
@@ -179,7 +184,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.quiet = 0;
     this.correlation = 0;
     this.previousZ = 0;
-    this.correlated = 0;
+    this.square = 1;
     this.clear();
   }
 
