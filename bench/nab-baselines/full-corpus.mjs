@@ -57,9 +57,9 @@ for (const [name, entry] of Object.entries(manifest.files)) {
     entry.rows = rows.length;
   } else if (entry.sha256 !== sha256(text)) {
     // The usual slip when fetching again: the line ends or the last newline, which read_file's text does not show.
-    const crlf = text.includes('\r\n');
+    const lineEnd = text.includes('\r\n') ? 'CRLF' : 'LF';
     const shape = [
-      entry.lineEnd !== undefined && crlf !== entry.lineEnd.startsWith('CRLF') ? `line ends should be ${entry.lineEnd.startsWith('CRLF') ? 'CRLF' : 'LF'}` : '',
+      entry.lineEnd !== undefined && lineEnd !== entry.lineEnd ? `line ends should be ${entry.lineEnd}` : '',
       entry.finalNewline !== undefined && text.endsWith('\n') !== entry.finalNewline ? `it should ${entry.finalNewline ? '' : 'not '}end with a newline` : '',
     ].filter((s) => s !== '');
     problems.push(`${name}: SHA-256 is not the manifest's (fetched again, or changed?)${shape.length > 0 ? `: ${shape.join('; ')}` : ''}`);

@@ -66,7 +66,7 @@ export abstract class NumericDetector extends StreamingDetector {
   private readonly pointCalibrator = new SurpriseCalibrator(CALIBRATION_HORIZON);
   /** Values since the last one the point test's history counted one by one (see `evidence`). */
   private quiet = 0;
-  /** The scores' lag-1 autocorrelation (followed), its rate, and the last score (see `longRun`). */
+  /** The mean product of consecutive clipped scores (followed), its rate, and the last clipped score (see `longRun`). */
   private correlation = 0;
   private readonly correlationRate: number;
   private previousZ = 0;
