@@ -3,7 +3,9 @@
  * that uses the monitor, every second, on 127.0.0.1. Calls go through the wrapped real `openai` client
  * to the local OpenAI-compatible server, each told its latency, time to first chunk, token counts or
  * error; then Prometheus' HTTP API must give back exactly the counts and token totals sent, and
- * `histogram_quantile` must land in the latency range the server was told to produce. The example
+ * `histogram_quantile` must give back what the monitor measured, interpolated in the bucket its median
+ * fell in, never under the latency the server was told to produce (how far above depends on the
+ * machine's load, so no upper bound in time is asserted). The example
  * alert rules are loaded into the same Prometheus and the example Grafana dashboard's queries are run
  * against it.
  */
@@ -20,6 +22,7 @@ import OpenAI from 'openai';
 import { createMonitor, type Monitor } from '../../src/index.js';
 import { chatChunks, chatCompletion, errorBody, startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../support/openai-server.js';
 import { requireTool } from '../support/tools.mjs';
+import { BUCKETS } from '../../src/semconv.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ALERTS = join(ROOT, 'examples/prometheus/alerts.yml');
@@ -40,7 +43,10 @@ let prometheus: ChildProcess | undefined;
 let prometheusLog = '';
 let promUrl: string;
 let workDir: string;
-/** What the monitor measured, per model (ms; time to first chunk for streams), for failure messages. */
+/**
+ * What the monitor measured for completed calls, per model, in seconds (time to first chunk for
+ * streams): what Prometheus' quantiles must give back, and failure messages.
+ */
 const recorded: Record<string, number[]> = {};
 
 async function freePort(): Promise<number> {
@@ -68,6 +74,25 @@ async function scalar(expr: string): Promise<number | undefined> {
 }
 
 /** Poll until the query gives `expected` (scrapes are 1 s apart), bounded; returns what it last got. */
+/**
+ * `histogram_quantile(q, ...)` as Prometheus computes it from classic buckets (`promql/quantile.go`):
+ * the rank q × count, found in the first bucket whose cumulative count reaches it, interpolated
+ * linearly between that bucket's bounds (the lowest bucket's lower bound is 0).
+ */
+function bucketQuantile(q: number, values: number[], bounds: readonly number[]): number {
+  const rank = q * values.length;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const inBucket = values.filter((v) => v <= bounds[i] && (i === 0 || v > bounds[i - 1])).length;
+    if (below + inBucket >= rank) {
+      const lower = i === 0 ? 0 : bounds[i - 1];
+      return lower + (bounds[i] - lower) * ((rank - below) / inBucket);
+    }
+    below += inBucket;
+  }
+  return bounds[bounds.length - 1];
+}
+
 async function eventually(expr: string, expected: number, ms = 8000): Promise<number | undefined> {
   const deadline = Date.now() + ms;
   let got: number | undefined;
@@ -94,7 +119,9 @@ beforeAll(async () => {
   llm = await startOpenAIServer({ defaultHandler: (req) => replyFor(req.body) });
   // A low label cap, so one overflow is a handful of calls away (the other tests use 3 models, 1 route).
   monitor = createMonitor({ serviceName: 'prometheus-it', maxLabelValues: 10 });
-  monitor.on('call', (r) => (recorded[r.requestModel ?? ''] ??= []).push(Math.round(r.timeToFirstChunk ?? r.duration)));
+  monitor.on('call', (r) => {
+    if (r.outcome === 'completed') (recorded[r.requestModel ?? ''] ??= []).push((r.timeToFirstChunk ?? r.duration) / 1000);
+  });
   // One fault inside the monitor, on demand: a listener that throws for one model.
   monitor.on('call', (r) => {
     if (r.requestModel === 'fault-model') throw new Error('a listener fault, on purpose');
@@ -184,15 +211,16 @@ afterAll(async () => {
 });
 
 describe('a real Prometheus scraping the monitor', () => {
-  // Fast calls are told 170-251 ms, inside the (0.16, 0.32] bucket with room for the app's own overhead
-  // on a busy machine; slow ones 700-1200 ms, inside (0.64, 1.28]. histogram_quantile interpolates
-  // linearly within a bucket, so its p50 may sit a little above the told median, never outside the bucket.
+  // Fast calls are told 170-251 ms, slow ones 700-1200 ms, streams' first chunks 170-245 ms. What the
+  // monitor measures adds the app's and the SDK's own time, which a loaded machine stretches (once
+  // 318-352 ms for the fast calls, past the 0.32 s bound): so the quantiles are checked against the
+  // measurements, and the told delays are only a floor.
   const fast: Plan[] = Array.from({ length: 10 }, (_, i) => ({ delayMs: 170 + i * 9, prompt: 10 + i, completion: 3 + 2 * i }));
   const slow: Plan[] = Array.from({ length: 6 }, (_, i) => ({ delayMs: 700 + i * 100, prompt: 100 + i, completion: 40 + i }));
   const streams: Plan[] = Array.from({ length: 6 }, (_, i) => ({ delayMs: 170 + i * 15, prompt: 7, completion: 3 }));
   const limited: Plan[] = Array.from({ length: 4 }, () => ({ delayMs: 0, prompt: 0, completion: 0, status: 429 }));
 
-  it('gives back the call counts, token totals and latency range the server was told to produce', async () => {
+  it('gives back the call counts, token totals and the latencies the monitor measured, none under the told delay', async () => {
     const base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
     const send = (model: string, plan: Plan, stream = false) =>
       fetch(`${base}/chat/${model}${stream ? '?stream=1' : ''}`, {
@@ -221,20 +249,25 @@ describe('a real Prometheus scraping the monitor', () => {
     expect(await scalar('sum(gen_ai_client_token_usage_sum{gen_ai_token_type="input"})')).toBe(input);
     expect(await scalar('sum(gen_ai_client_token_usage_count{gen_ai_token_type="input"})')).toBe(ok.length);
 
-    const p50 = (model: string, metric = 'gen_ai_client_operation_duration_seconds') =>
-      scalar(`histogram_quantile(0.5, sum by (le) (${metric}_bucket{gen_ai_request_model="${model}", error_type=""}))`);
-    const fastP50 = await p50('fast-model');
-    const seen = (model: string) => `measured: ${JSON.stringify(recorded[model])} ms`;
-    expect(fastP50, seen('fast-model')).toBeGreaterThanOrEqual(0.17);
-    expect(fastP50, seen('fast-model')).toBeLessThanOrEqual(0.31);
-    const slowP50 = await p50('slow-model');
-    expect(slowP50, seen('slow-model')).toBeGreaterThanOrEqual(0.7);
-    expect(slowP50, seen('slow-model')).toBeLessThanOrEqual(1.2);
-    const ttftP50 = await scalar(
-      'histogram_quantile(0.5, sum by (le) (gen_ai_client_operation_time_to_first_chunk_seconds_bucket{gen_ai_request_model="stream-model"}))',
-    );
-    expect(ttftP50, seen('stream-model')).toBeGreaterThanOrEqual(0.17);
-    expect(ttftP50, seen('stream-model')).toBeLessThanOrEqual(0.31);
+    // Each quantile is what the monitor measured, bucketed and interpolated as Prometheus does (so a
+    // wrong bucket or label moves it), each sum is the measurements' sum (so a scaled value moves it),
+    // and no measurement is under the told delay.
+    const p50 = (model: string, metric: string) =>
+      scalar(`histogram_quantile(0.5, sum by (le) (${metric}_bucket{gen_ai_request_model="${model}"${metric.includes('duration') ? ', error_type=""' : ''}}))`);
+    const cases = [
+      { model: 'fast-model', metric: 'gen_ai_client_operation_duration_seconds', bounds: BUCKETS.duration, told: fast },
+      { model: 'slow-model', metric: 'gen_ai_client_operation_duration_seconds', bounds: BUCKETS.duration, told: slow },
+      { model: 'stream-model', metric: 'gen_ai_client_operation_time_to_first_chunk_seconds', bounds: BUCKETS.timeToFirstChunk, told: streams },
+    ];
+    for (const { model, metric, bounds, told } of cases) {
+      const measured = recorded[model] ?? [];
+      const seen = `measured: ${JSON.stringify(measured.map((s) => Math.round(s * 1000)))} ms`;
+      expect(measured.length, seen).toBe(told.length);
+      expect(Math.min(...measured), seen).toBeGreaterThanOrEqual(Math.min(...told.map((p) => p.delayMs)) / 1000);
+      expect(await p50(model, metric), seen).toBeCloseTo(bucketQuantile(0.5, measured, bounds), 9);
+      const sum = await scalar(`sum(${metric}_sum{gen_ai_request_model="${model}"${metric.includes('duration') ? ', error_type=""' : ''}})`);
+      expect(sum, seen).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6);
+    }
     // Failed calls are in the duration histogram too, apart, under their error type.
     expect(await scalar('sum(gen_ai_client_operation_duration_seconds_count{error_type="rate_limit"})')).toBe(limited.length);
 
