@@ -58,6 +58,12 @@ const POINT_FLOOR = 3;
  * at a rate of 2 / 501): taken off, so an independent signal's charts keep their run lengths.
  */
 const CORRELATION_ALLOWANCE = 0.05;
+/**
+ * The share of the first warm-up the charts' autocorrelation is not seeded from (its slow start, if it
+ * has one), and the fewest values it is seeded from (see `seed`).
+ */
+const SEED_SKIP = 1 / 3;
+const SEED_MIN = 10;
 /** The most values the rank history holds (its copy per update grows with it). */
 const HISTORY_MAX = 4096;
 
@@ -72,6 +78,8 @@ export abstract class NumericDetector extends StreamingDetector {
   private previousZ = 0;
   /** The clipped scores' mean square (about 1): the correlation is their product's mean over it. */
   private square = 1;
+  /** The first warm-up's values past its first third, in arrival order, while it lasts (see `seed`). */
+  private seedValues: number[] | undefined = [];
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -112,9 +120,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.working = y;
     const history = this.history;
     if (!this.ready) {
-      if (this.learnt === 0) history.clear();
-      history.add(y);
-      if (++this.learnt >= this.learnTarget) this.ready = true;
+      this.learn(y);
       return -1;
     }
     history.locate(y);
@@ -127,7 +133,10 @@ export abstract class NumericDetector extends StreamingDetector {
     const excess = -raw - POINT_FLOOR;
     if (!(excess > BASE)) this.quiet++;
     else {
+      // The values since the last surprise (`temper` counts them in): on a history of one value, the run of it.
+      const quiet = this.quiet;
       lnPoint = this.temper(raw, excess);
+      if (history.single()) lnPoint = this.afterOneValue(lnPoint, quiet > history.length ? quiet : history.length);
       if (lnPoint !== raw) {
         // Its z is read from the tempered p, too.
         const cap = -normalQuantileFast(Math.exp(direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
@@ -164,6 +173,76 @@ export abstract class NumericDetector extends StreamingDetector {
     return z * Math.sqrt((1 - phi) / (1 + phi));
   }
 
+  /** A warm-up value: into the history (and kept for `seed` on the first warm-up). */
+  private learn(y: number): void {
+    const history = this.history;
+    if (this.learnt === 0) history.clear();
+    history.add(y);
+    const seedValues = this.seedValues;
+    if (seedValues !== undefined && this.learnt >= this.learnTarget * SEED_SKIP) seedValues.push(y);
+    if (++this.learnt >= this.learnTarget) {
+      this.ready = true;
+      if (seedValues !== undefined) this.seed(seedValues);
+    }
+  }
+
+  /**
+   * ln p of a value off a history of one value, which has no scale to extrapolate with: after `run`
+   * values equal to that one (those kept, or the values since the last surprise if more), the first
+   * other one is as rare as 1 / (run + 1) says, no rarer.
+   */
+  private afterOneValue(lnPoint: number, run: number): number {
+    const floor = -Math.log(run + 1);
+    return lnPoint < floor ? floor : lnPoint;
+  }
+
+  /**
+   * The charts' autocorrelation to start from, read from the first warm-up past its first third
+   * (`values`, in arrival order), so a correlated signal's first values after it are not judged as
+   * independent (an AR(1) of 0.5 raised 31 times the budget in its first 240 values while φ was learnt
+   * from 0): the lag-1 autocorrelation of their scores against the warm-up, after a least-squares line
+   * through them is taken off (a warm-up that drifts is a trend, not correlation), plus the bias of
+   * such an estimate from n values, (1 + 3φ) / n (Kendall 1954). Not the first third: a slow start
+   * (cold caches, a connection being set up) is a step there, and a step reads as correlation. From
+   * here φ is followed as before.
+   */
+  private seed(values: number[]): void {
+    this.seedValues = undefined;
+    const n = values.length;
+    if (n < SEED_MIN) return;
+    const history = this.history;
+    const scores = new Float64Array(n);
+    let sumT = 0;
+    let sumZ = 0;
+    let sumTT = 0;
+    let sumTZ = 0;
+    for (let t = 0; t < n; t++) {
+      history.locate(values[t]);
+      const z = history.normalScore(values[t]);
+      scores[t] = z;
+      sumT += t;
+      sumZ += z;
+      sumTT += t * t;
+      sumTZ += t * z;
+    }
+    const slope = (n * sumTZ - sumT * sumZ) / (n * sumTT - sumT * sumT);
+    const intercept = (sumZ - slope * sumT) / n;
+    let products = 0;
+    let squares = 0;
+    let previous = 0;
+    for (let t = 0; t < n; t++) {
+      const e = scores[t] - intercept - slope * t;
+      if (t > 0) products += e * previous;
+      squares += e * e;
+      previous = e;
+    }
+    if (!(squares > 0)) return;
+    const r = products / squares;
+    const phi = r + (1 + 3 * (r > 0 ? r : 0)) / n;
+    this.correlation = phi > 0 ? (phi < 0.95 ? phi : 0.95) : 0;
+    this.square = 1;
+  }
+
   /**
    * ln p of the point test for a surprise past the floor (`raw` its ln p, `excess` its surprise past the
    * floor), tempered by the history of such surprises: only for a value beyond the history's range, the
@@ -185,6 +264,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.correlation = 0;
     this.previousZ = 0;
     this.square = 1;
+    this.seedValues = [];
     this.clear();
   }
 

@@ -82,11 +82,7 @@ export class RankHistory {
   private located = NaN;
   private below = 0;
   private notAbove = 0;
-  /**
-   * Once full, the place of the oldest value (the one `add` forgets), found with the located y's: the
-   * last of its equal values when it is below y, else the first, so that only the values strictly
-   * between the two move.
-   */
+  /** Once full, the place of the oldest value (`add` forgets it), found with the located y's: the last of its equal values when it is below y, else the first (only the values between the two move). */
   private oldest = 0;
   /**
    * The smallest gap between two different values the history has held (since `reset`): the signal's
@@ -258,6 +254,11 @@ export class RankHistory {
       const gap = sorted[j] - y;
       if (gap > 0 && gap < this.resolution) this.resolution = gap;
     }
+  }
+
+  /** Whether every value kept is the same one. */
+  single(): boolean {
+    return this.count > 0 && this.sorted[0] === this.sorted[this.count - 1];
   }
 
   /** Whether the located y is beyond every value kept (where the tail model, not a rank, reads it). */

@@ -9,7 +9,12 @@ import { normal, uniform } from './random.js';
 // still wanders (Pareto: 17 to 33 over three seeds at about 1.2e-4 per observation): the bound is
 // 1.5 × the budget plus two standard deviations of such a count.
 const N = 200_000;
-const BOUND = 1.5e-4 * N + 2 * Math.sqrt(1.5e-4 * N);
+const bound = (n: number) => 1.5e-4 * n + 2 * Math.sqrt(1.5e-4 * n);
+const BOUND = bound(N);
+/** Fresh streams, each watched over its first values after the warm-up (60): the start-up, where most apps' signals live. */
+const STREAMS = 400;
+const START = 1000;
+const START_BOUND = bound(STREAMS * (START - 60));
 
 type Family = (seed: number) => () => number;
 const twoValues = (a: number, b: number, shareOfA: number): Family => (seed) => {
@@ -36,6 +41,13 @@ const poisson4: Family = (seed) => {
     }
     return k;
   };
+};
+
+/** An AR(1) of lag-1 autocorrelation `phi` around 100, standard deviation 15. */
+const ar = (phi: number): Family => (seed) => {
+  const g = normal(seed);
+  let x = 0;
+  return () => 100 + 15 * (x = phi * x + Math.sqrt(1 - phi * phi) * g());
 };
 
 /** Heavy on both sides of the centre 100 (scale 10): Student's t with `nu` degrees of freedom; nu 1 is a Cauchy. */
@@ -114,11 +126,7 @@ describe('false alarms on stable signals of any shape, at default settings', () 
   });
 
   it('consecutive values correlated (AR(1), φ 0.5 and 0.9): within the budget, per-call detector (φ 0.5 was 53 × it)', () => {
-    for (const [phi, seed] of [[0.5, 12], [0.9, 13]] as const) {
-      const g = normal(seed);
-      let x = 0;
-      expect(alerts(new CombinedDetector(), () => 100 + 15 * (x = phi * x + Math.sqrt(1 - phi * phi) * g()), N)).toBeLessThanOrEqual(BOUND);
-    }
+    for (const [phi, seed] of [[0.5, 12], [0.9, 13]] as const) expect(alerts(new CombinedDetector(), ar(phi)(seed), N)).toBeLessThanOrEqual(BOUND);
   });
 
   it('a spike far beyond a heavy-tailed signal is still a point anomaly, and the same spike on normal data is found as before', () => {
@@ -135,10 +143,33 @@ describe('false alarms on stable signals of any shape, at default settings', () 
     }
   });
 
-  it('a constant never alerts, and a move off it does', () => {
+  it('a constant never alerts; a move off it is found in a few values, one value off it only once the constant has held past the point budget', () => {
+    // A history of one value has no scale: the first other value after n equal ones is 1 in n + 1.
     const detector = new CombinedDetector();
     expect(alerts(detector, () => 42, 10_000)).toBe(0);
-    expect(detector.update(60, 10_000).anomaly).toBe(true);
+    expect(detector.update(60, 10_000).anomaly).toBe(false);
+    let at = 0;
+    for (let j = 1; j <= 10 && at === 0; j++) if (detector.update(60, 10_000 + j).anomaly) at = j;
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThanOrEqual(5);
+    // The point test's share of the default budget is 2.5e-5: past 40,000 equal values, one is enough.
+    const long = new CombinedDetector();
+    expect(alerts(long, () => 42, 50_000)).toBe(0);
+    expect(long.update(60, 50_000).anomaly).toBe(true);
+    expect(long.state().lastAlertReason).toBe('point');
+  });
+
+  it('a rare count the warm-up did not see is not a point alert when it first comes (was 8e-4 per observation in the first 300)', () => {
+    // 97% 1 / 3% 2: one warm-up in six sees no 2.
+    let alarms = 0;
+    for (let s = 0; s < STREAMS; s++) alarms += alerts(new CombinedDetector(), twoValues(1, 2, 0.97)(300 + s), START);
+    expect(alarms).toBeLessThanOrEqual(START_BOUND);
+  });
+
+  it('a correlated signal keeps the budget from its first values after the warm-up (AR(1) 0.5 was 1.2e-3 per observation in its first 1,000)', () => {
+    let alarms = 0;
+    for (let s = 0; s < STREAMS; s++) alarms += alerts(new CombinedDetector(), ar(0.5)(500 + s), START);
+    expect(alarms).toBeLessThanOrEqual(START_BOUND);
   });
 });
 
