@@ -25,9 +25,14 @@
  * times the budget at a lag-1 autocorrelation of 0.5 (bench/detect-families.mjs). So the scores the charts take are scaled
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
  * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
- * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
- * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; in a
- * correlated signal's first thousand values, while it is learnt, the charts still alarm too often.
+ * (a 1σ shift on an AR(1) of 0.5 after 56 values on average, a 2σ one after 14; on independent
+ * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation, from
+ * a start read off the first warm-up (`seed`), so a correlated signal keeps its budget from its first
+ * values too (an AR(1) of 0.5: 1.4e-4 per observation in its first 1,000, 1.2e-3 from a start of 0).
+ *
+ * A history of one value (a constant so far, a count whose warm-up saw only 1s) has no scale to
+ * extrapolate a tail from: the first other value after n equal ones is no rarer than 1 / (n + 1)
+ * (`afterOneValue`).
  *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
