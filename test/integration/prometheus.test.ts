@@ -73,7 +73,6 @@ async function scalar(expr: string): Promise<number | undefined> {
   return result.length === 0 ? undefined : Number(result[0].value[1]);
 }
 
-/** Poll until the query gives `expected` (scrapes are 1 s apart), bounded; returns what it last got. */
 /**
  * `histogram_quantile(q, ...)` as Prometheus computes it from classic buckets (`promql/quantile.go`):
  * the rank q × count, found in the first bucket whose cumulative count reaches it, interpolated
@@ -93,6 +92,7 @@ function bucketQuantile(q: number, values: number[], bounds: readonly number[]):
   return bounds[bounds.length - 1];
 }
 
+/** Poll until the query gives `expected` (scrapes are 1 s apart), bounded; returns what it last got. */
 async function eventually(expr: string, expected: number, ms = 8000): Promise<number | undefined> {
   const deadline = Date.now() + ms;
   let got: number | undefined;
@@ -252,21 +252,21 @@ describe('a real Prometheus scraping the monitor', () => {
     // Each quantile is what the monitor measured, bucketed and interpolated as Prometheus does (so a
     // wrong bucket or label moves it), each sum is the measurements' sum (so a scaled value moves it),
     // and no measurement is under the told delay.
-    const p50 = (model: string, metric: string) =>
-      scalar(`histogram_quantile(0.5, sum by (le) (${metric}_bucket{gen_ai_request_model="${model}"${metric.includes('duration') ? ', error_type=""' : ''}}))`);
+    // Completed calls only: the duration histogram keeps failed ones apart under their error type.
+    const completedDuration = { metric: 'gen_ai_client_operation_duration_seconds', only: ', error_type=""', bounds: BUCKETS.duration };
     const cases = [
-      { model: 'fast-model', metric: 'gen_ai_client_operation_duration_seconds', bounds: BUCKETS.duration, told: fast },
-      { model: 'slow-model', metric: 'gen_ai_client_operation_duration_seconds', bounds: BUCKETS.duration, told: slow },
-      { model: 'stream-model', metric: 'gen_ai_client_operation_time_to_first_chunk_seconds', bounds: BUCKETS.timeToFirstChunk, told: streams },
+      { model: 'fast-model', ...completedDuration, told: fast },
+      { model: 'slow-model', ...completedDuration, told: slow },
+      { model: 'stream-model', metric: 'gen_ai_client_operation_time_to_first_chunk_seconds', only: '', bounds: BUCKETS.timeToFirstChunk, told: streams },
     ];
-    for (const { model, metric, bounds, told } of cases) {
+    for (const { model, metric, only, bounds, told } of cases) {
+      const labels = `gen_ai_request_model="${model}"${only}`;
       const measured = recorded[model] ?? [];
       const seen = `measured: ${JSON.stringify(measured.map((s) => Math.round(s * 1000)))} ms`;
       expect(measured.length, seen).toBe(told.length);
       expect(Math.min(...measured), seen).toBeGreaterThanOrEqual(Math.min(...told.map((p) => p.delayMs)) / 1000);
-      expect(await p50(model, metric), seen).toBeCloseTo(bucketQuantile(0.5, measured, bounds), 9);
-      const sum = await scalar(`sum(${metric}_sum{gen_ai_request_model="${model}"${metric.includes('duration') ? ', error_type=""' : ''}})`);
-      expect(sum, seen).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6);
+      expect(await scalar(`histogram_quantile(0.5, sum by (le) (${metric}_bucket{${labels}}))`), seen).toBeCloseTo(bucketQuantile(0.5, measured, bounds), 9);
+      expect(await scalar(`sum(${metric}_sum{${labels}})`), seen).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6);
     }
     // Failed calls are in the duration histogram too, apart, under their error type.
     expect(await scalar('sum(gen_ai_client_operation_duration_seconds_count{error_type="rate_limit"})')).toBe(limited.length);
