@@ -26,15 +26,12 @@
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
  * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
  * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
- * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; in a
- * correlated signal's first thousand values, while it is learnt, the charts still alarm too often
- * (an AR(1) of 0.5: 1.2e-3 per observation). Starting φ from the warm-up's own autocorrelation cut
- * that to 1.4e-4, but then examples/alerts.mjs raised no alert for its latency incident in one of two
- * CI runs (its latencies are real times, on a loaded machine): not done (bench/results/detect.md).
+ * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; it
+ * starts from the first warm-up's own autocorrelation (first-values.ts: an AR(1) of 0.5 raised 12
+ * times the budget in its first 1,000 values while φ was learnt from 0, 1.4 times since).
  *
- * A history of one value (a constant so far, a count whose warm-up saw only 1s) has no scale to
- * extrapolate a tail from: the first other value after n equal ones is no rarer than 1 / (n + 1)
- * (`afterOneValue`).
+ * At the end of the first warm-up its spikes are kept out of the history as a later spike would be,
+ * and a history of one value is read with the rule for it (first-values.ts).
  *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
@@ -49,6 +46,7 @@
 import { BASE, SurpriseCalibrator } from './calibration.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 import { normalQuantileFast } from './normal-quantile-fast.js';
+import { afterOneValue, seedCorrelation, spikeBounds, type Judge } from './first-values.js';
 import { RankHistory } from './ranks.js';
 import { quantileOfSorted, robustSpreadOfSorted } from './stats.js';
 
@@ -79,6 +77,10 @@ export abstract class NumericDetector extends StreamingDetector {
   private previousZ = 0;
   /** The clipped scores' mean square (about 1): the correlation is their product's mean over it. */
   private square = 1;
+  /** The first warm-up's values, in arrival order, while it lasts (see `endFirstWarmup`). */
+  private firstValues: number[] | undefined = [];
+  /** How the first warm-up's values are judged at its end (first-values.ts). */
+  private readonly judge: Judge;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -98,6 +100,7 @@ export abstract class NumericDetector extends StreamingDetector {
     const tilt = typeof shift === 'number' && shift > 0 && shift <= 10 ? shift : 1;
     this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear', tilt);
     this.lnRate = Math.log(this.options.falseAlarmRate);
+    this.judge = { lnRate: this.lnRate, direction: this.options.direction, linear: this.options.scale === 'linear', tilt };
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
     this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
@@ -119,9 +122,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.working = y;
     const history = this.history;
     if (!this.ready) {
-      if (this.learnt === 0) history.clear();
-      history.add(y);
-      if (++this.learnt >= this.learnTarget) this.ready = true;
+      this.learn(y);
       return -1;
     }
     history.locate(y);
@@ -137,7 +138,7 @@ export abstract class NumericDetector extends StreamingDetector {
       // The values since the last surprise (`temper` counts them in): on a history of one value, the run of it.
       const quiet = this.quiet;
       lnPoint = this.temper(raw, excess);
-      if (history.single()) lnPoint = this.afterOneValue(lnPoint, quiet > history.length ? quiet : history.length);
+      if (history.single()) lnPoint = afterOneValue(lnPoint, quiet > history.length ? quiet : history.length);
       if (lnPoint !== raw) {
         // Its z is read from the tempered p, too.
         const cap = -normalQuantileFast(Math.exp(direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
@@ -174,14 +175,36 @@ export abstract class NumericDetector extends StreamingDetector {
     return z * Math.sqrt((1 - phi) / (1 + phi));
   }
 
+  /** A warm-up value: into the history (and kept, on the first warm-up, for `endFirstWarmup`). */
+  private learn(y: number): void {
+    const history = this.history;
+    if (this.learnt === 0) history.clear();
+    history.add(y);
+    const first = this.firstValues;
+    if (first !== undefined) first.push(y);
+    if (++this.learnt >= this.learnTarget) {
+      this.ready = true;
+      if (first !== undefined) this.endFirstWarmup(first);
+    }
+  }
+
   /**
-   * ln p of a value off a history of one value, which has no scale to extrapolate with: after `run`
-   * values equal to that one (those kept, or the values since the last surprise if more), the first
-   * other one is as rare as 1 / (run + 1) says, no rarer.
+   * The first warm-up judged again once it is done (first-values.ts): its spikes out of the history
+   * (the run of a history of one value: the values kept), the charts' autocorrelation seeded from it.
    */
-  private afterOneValue(lnPoint: number, run: number): number {
-    const floor = -Math.log(run + 1);
-    return lnPoint < floor ? floor : lnPoint;
+  private endFirstWarmup(values: number[]): void {
+    this.firstValues = undefined;
+    const { top, bottom } = spikeBounds(values, this.judge);
+    const history = this.history;
+    if (top !== Infinity || bottom !== -Infinity) {
+      history.clear();
+      for (const y of values) if (y < top && y > bottom) history.add(y);
+    }
+    const phi = seedCorrelation(values, history);
+    if (phi !== undefined) {
+      this.correlation = phi;
+      this.square = 1;
+    }
   }
 
   /**
@@ -205,6 +228,7 @@ export abstract class NumericDetector extends StreamingDetector {
     this.correlation = 0;
     this.previousZ = 0;
     this.square = 1;
+    this.firstValues = [];
     this.clear();
   }
 
