@@ -99,10 +99,12 @@ describe('process', () => {
     const cpuAfterSample = process.cpuUsage();
     const p = second.process;
     // Cumulative since process start: between what process.cpuUsage() said before and after the sample.
-    expect(p.cpuUserSeconds * 1e6).toBeGreaterThanOrEqual(cpuAfterBlock.user);
-    expect(p.cpuUserSeconds * 1e6).toBeLessThanOrEqual(cpuAfterSample.user);
-    expect(p.cpuSystemSeconds * 1e6).toBeGreaterThanOrEqual(cpuAfterBlock.system);
-    expect(p.cpuSystemSeconds * 1e6).toBeLessThanOrEqual(cpuAfterSample.system);
+    // Back to whole microseconds, as cpuUsage() counts them: 16178 µs / 1e6 * 1e6 is 16178.000000000002.
+    const micros = (seconds: number) => Math.round(seconds * 1e6);
+    expect(micros(p.cpuUserSeconds)).toBeGreaterThanOrEqual(cpuAfterBlock.user);
+    expect(micros(p.cpuUserSeconds)).toBeLessThanOrEqual(cpuAfterSample.user);
+    expect(micros(p.cpuSystemSeconds)).toBeGreaterThanOrEqual(cpuAfterBlock.system);
+    expect(micros(p.cpuSystemSeconds)).toBeLessThanOrEqual(cpuAfterSample.system);
     // The share of one core is the CPU time between the two samples over the wall time between them.
     const cpuSeconds = p.cpuUserSeconds + p.cpuSystemSeconds - (first.process.cpuUserSeconds + first.process.cpuSystemSeconds);
     expect(p.cpuCoreShare).toBeCloseTo(cpuSeconds / (second.intervalMs / 1000), 1);
