@@ -42,10 +42,14 @@ export function afterOneValue(lnPoint: number, run: number): number {
   return lnPoint < floor ? floor : lnPoint;
 }
 
-/** How a warm-up's values are judged: the point test's budget (ln) and reading, and its history's settings. */
+/**
+ * How a warm-up's values are judged: the point test's budget (ln) and reading, and its history's
+ * settings (its size too, so that the rank tables cached for it serve the judging: none more is made).
+ */
 export interface Judge {
   lnRate: number;
   direction: Direction;
+  size: number;
   linear: boolean;
   tilt: number;
 }
@@ -79,7 +83,7 @@ export function spikeBounds(values: readonly number[], judge: Judge): { top: num
  * none is. On a history of its own: the detector's keeps the warm-up as it came unless one is dropped.
  */
 function firstSpike(sorted: Float64Array, bulkFrom: number, bulkTo: number, from: number, to: number, step: 1 | -1, judge: Judge): number {
-  const history = new RankHistory(sorted.length, judge.linear, judge.tilt);
+  const history = new RankHistory(judge.size, judge.linear, judge.tilt);
   for (let i = bulkFrom; i < bulkTo; i++) history.add(sorted[i]);
   for (let i = from; i !== to; i += step) {
     const y = sorted[i];

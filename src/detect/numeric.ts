@@ -25,7 +25,7 @@
  * times the budget at a lag-1 autocorrelation of 0.5 (bench/detect-families.mjs). So the scores the charts take are scaled
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
  * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
- * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
+ * (a 1σ shift on an AR(1) of 0.5 after 56 values on average, a 2σ one after 14; on independent
  * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; it
  * starts from the first warm-up's own autocorrelation (first-values.ts: an AR(1) of 0.5 raised 12
  * times the budget in its first 1,000 values while φ was learnt from 0, 1.4 times since).
@@ -98,9 +98,10 @@ export abstract class NumericDetector extends StreamingDetector {
     // The level charts' design shift (CUSUM's `shift`, 1σ by default) is the tilt the scores' factor is capped at (ranks.ts).
     const shift = (options as { shift?: unknown } | undefined)?.shift;
     const tilt = typeof shift === 'number' && shift > 0 && shift <= 10 ? shift : 1;
-    this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear', tilt);
+    const size = Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX));
+    this.history = new RankHistory(size, this.options.scale === 'linear', tilt);
     this.lnRate = Math.log(this.options.falseAlarmRate);
-    this.judge = { lnRate: this.lnRate, direction: this.options.direction, linear: this.options.scale === 'linear', tilt };
+    this.judge = { lnRate: this.lnRate, direction: this.options.direction, size, linear: this.options.scale === 'linear', tilt };
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
     this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
