@@ -2,9 +2,9 @@
  * A service whose first values are slow (a step of +3σ over its first 10 or 20 values, or a ramp down
  * from +3σ over its first 30 or all 60), then a shift of the mean soon after the warm-up: how much a
  * spoilt baseline delays it. Written to price seeding the charts' autocorrelation from the warm-up
- * (src/detect/first-values.ts; a warm-up that moves reads as correlation, and a correlation read too
- * high makes the charts slower). The seed was reverted in 35b0b26 and is back since 56eae1b, with
- * outliers left out; the tables before and after are in bench/results/detect.md.
+ * (a warm-up that moves reads as correlation, and a correlation read too high makes the charts
+ * slower). The seed was reverted in 35b0b26, tried again with outliers left out in 56eae1b and taken
+ * out again (bench/results/detect.md says why); this stays for the next attempt.
  *
  *   LLM_VITALS_DIST=.bench-dist/detect node bench/detect-cold-start.mjs [--seeds 200]
  *

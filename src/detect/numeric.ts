@@ -25,10 +25,11 @@
  * times the budget at a lag-1 autocorrelation of 0.5 (bench/detect-families.mjs). So the scores the charts take are scaled
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
  * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
- * (a 1σ shift on an AR(1) of 0.5 after 56 values on average, a 2σ one after 14; on independent
- * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; it
- * starts from the first warm-up's own autocorrelation (first-values.ts: an AR(1) of 0.5 raised 12
- * times the budget in its first 1,000 values while φ was learnt from 0, 1.4 times since).
+ * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
+ * values, 18 and 6). φ is learnt slowly, from 0, so a shift's first values do not read as
+ * correlation; in a correlated signal's first thousand values, while it is learnt, the charts still
+ * alarm too often (an AR(1) of 0.5: 1.2e-3 per observation). Starting φ from the warm-up's own φ
+ * cut that to 1.4e-4 but missed sustained incidents on correlated signals with stalls (first-values.ts).
  *
  * At the end of the first warm-up its spikes are kept out of the history as a later spike would be,
  * and a history of one value is read with the rule for it (first-values.ts).
@@ -46,7 +47,7 @@
 import { BASE, SurpriseCalibrator } from './calibration.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 import { normalQuantileFast } from './normal-quantile-fast.js';
-import { afterOneValue, seedCorrelation, spikeBounds, type Judge } from './first-values.js';
+import { afterOneValue, spikeBounds, type Judge } from './first-values.js';
 import { RankHistory } from './ranks.js';
 import { quantileOfSorted, robustSpreadOfSorted } from './stats.js';
 
@@ -189,23 +190,14 @@ export abstract class NumericDetector extends StreamingDetector {
     }
   }
 
-  /**
-   * The first warm-up judged again once it is done (first-values.ts): its spikes out of the history
-   * (the run of a history of one value: the values kept), the charts' autocorrelation seeded from it.
-   */
+  /** The first warm-up judged again once it is done (first-values.ts): its spikes out of the history. */
   private endFirstWarmup(values: number[]): void {
     this.firstValues = undefined;
     const { top, bottom } = spikeBounds(values, this.judge);
+    if (top === Infinity && bottom === -Infinity) return;
     const history = this.history;
-    if (top !== Infinity || bottom !== -Infinity) {
-      history.clear();
-      for (const y of values) if (y < top && y > bottom) history.add(y);
-    }
-    const phi = seedCorrelation(values, history);
-    if (phi !== undefined) {
-      this.correlation = phi;
-      this.square = 1;
-    }
+    history.clear();
+    for (const y of values) if (y < top && y > bottom) history.add(y);
   }
 
   /**
