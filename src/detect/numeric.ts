@@ -26,13 +26,16 @@
  * to unit long-run variance by their own lag-1 autocorrelation, followed while the charts are quiet
  * (`longRun`): a correlated signal keeps its budget over a long run and a shift on it is found later
  * (a 1σ shift on an AR(1) of 0.5 after 52 values on average, a 2σ one after 13; on independent
- * values, 18 and 6). φ is learnt slowly, from 0, so a shift's first values do not read as
- * correlation; in a correlated signal's first thousand values, while it is learnt, the charts still
- * alarm too often (an AR(1) of 0.5: 1.2e-3 per observation). Starting φ from the warm-up's own φ
- * cut that to 1.4e-4 but missed sustained incidents on correlated signals with stalls (first-values.ts).
+ * values, 18 and 6). φ is learnt slowly, so a shift's first values do not read as correlation; in a
+ * correlated signal's first thousand values, while it is learnt, the charts still alarm too often
+ * (an AR(1) of 0.5: 1.3e-3 per observation). Starting φ from the warm-up's own autocorrelation cut
+ * that to 1.4e-4, but slowed the charts where only they can find an incident, at a level the short
+ * history has reached: on correlated latencies with a few stalled calls in ten, a tenfold incident went
+ * unalerted in up to 22% of runs (3% without). Tried twice, not kept (bench/results/detect.md).
  *
- * At the end of the first warm-up its spikes are kept out of the history as a later spike would be,
- * and a history of one value is read with the rule for it (first-values.ts).
+ * A history of one value (a constant so far, a count whose warm-up saw only 1s) has no scale to
+ * extrapolate a tail from: the first other value after n equal ones is no rarer than 1 / (n + 1)
+ * (`afterOneValue`).
  *
  * A value that is itself beyond the whole budget (a spike) is kept out of the history, so the next
  * spike is judged against the normal values, not against the last spike. What the detector reports is
@@ -47,7 +50,7 @@
 import { BASE, SurpriseCalibrator } from './calibration.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 import { normalQuantileFast } from './normal-quantile-fast.js';
-import { afterOneValue, spikeBounds, type Judge } from './first-values.js';
+import { densityAtRank } from './rank-scores.js';
 import { RankHistory } from './ranks.js';
 import { quantileOfSorted, robustSpreadOfSorted } from './stats.js';
 
@@ -64,6 +67,11 @@ const POINT_FLOOR = 3;
  * at a rate of 2 / 501): taken off, so an independent signal's charts keep their run lengths.
  */
 const CORRELATION_ALLOWANCE = 0.05;
+/**
+ * The expected normal score of the top rank among n + 1, E[Φ⁻¹(u)] for u in (n / (n + 1), 1):
+ * (n + 1) φ(Φ⁻¹(n / (n + 1))), about 2.5 for n = 60 and 3.2 for n = 500 (rank-scores.ts).
+ */
+const rankTopScore = (n: number) => (n + 1) * densityAtRank(n, n + 1);
 /** The most values the rank history holds (its copy per update grows with it). */
 const HISTORY_MAX = 4096;
 
@@ -78,10 +86,9 @@ export abstract class NumericDetector extends StreamingDetector {
   private previousZ = 0;
   /** The clipped scores' mean square (about 1): the correlation is their product's mean over it. */
   private square = 1;
-  /** The first warm-up's values, in arrival order, while it lasts (see `endFirstWarmup`). */
-  private firstValues: number[] | undefined = [];
-  /** How the first warm-up's values are judged at its end (first-values.ts). */
-  private readonly judge: Judge;
+  /** `rankTopScore` of `topScoreOf` values (see `topScore`). */
+  private topScoreOf = -1;
+  private topScoreValue = 0;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -99,10 +106,8 @@ export abstract class NumericDetector extends StreamingDetector {
     // The level charts' design shift (CUSUM's `shift`, 1σ by default) is the tilt the scores' factor is capped at (ranks.ts).
     const shift = (options as { shift?: unknown } | undefined)?.shift;
     const tilt = typeof shift === 'number' && shift > 0 && shift <= 10 ? shift : 1;
-    const size = Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX));
-    this.history = new RankHistory(size, this.options.scale === 'linear', tilt);
+    this.history = new RankHistory(Math.max(this.options.warmup, Math.min(this.options.memory, HISTORY_MAX)), this.options.scale === 'linear', tilt);
     this.lnRate = Math.log(this.options.falseAlarmRate);
-    this.judge = { lnRate: this.lnRate, direction: this.options.direction, size, linear: this.options.scale === 'linear', tilt };
     this.logScale = this.options.scale === 'log';
     this.logOffset = this.options.logOffset;
     this.relearnValues = Math.min(this.options.warmup, Math.max(RELEARN_MIN, this.options.cooldown));
@@ -124,7 +129,9 @@ export abstract class NumericDetector extends StreamingDetector {
     this.working = y;
     const history = this.history;
     if (!this.ready) {
-      this.learn(y);
+      if (this.learnt === 0) history.clear();
+      history.add(y);
+      if (++this.learnt >= this.learnTarget) this.ready = true;
       return -1;
     }
     history.locate(y);
@@ -140,12 +147,8 @@ export abstract class NumericDetector extends StreamingDetector {
       // The values since the last surprise (`temper` counts them in): on a history of one value, the run of it.
       const quiet = this.quiet;
       lnPoint = this.temper(raw, excess);
-      if (history.single()) lnPoint = afterOneValue(lnPoint, quiet > history.length ? quiet : history.length);
-      if (lnPoint !== raw) {
-        // Its z is read from the tempered p, too.
-        const cap = -normalQuantileFast(Math.exp(direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
-        z = z > cap ? cap : z < -cap ? -cap : z;
-      }
+      if (history.single()) lnPoint = this.afterOneValue(lnPoint, quiet > history.length ? quiet : history.length);
+      if (lnPoint !== raw) z = this.temperedScore(z, lnPoint);
     }
     const ratio = this.test(this.longRun(z, this.follows()), lnPoint);
     if (this.follows()) {
@@ -177,27 +180,33 @@ export abstract class NumericDetector extends StreamingDetector {
     return z * Math.sqrt((1 - phi) / (1 + phi));
   }
 
-  /** A warm-up value: into the history (and kept, on the first warm-up, for `endFirstWarmup`). */
-  private learn(y: number): void {
-    const history = this.history;
-    if (this.learnt === 0) history.clear();
-    history.add(y);
-    const first = this.firstValues;
-    if (first !== undefined) first.push(y);
-    if (++this.learnt >= this.learnTarget) {
-      this.ready = true;
-      if (first !== undefined) this.endFirstWarmup(first);
+  /**
+   * z of a value whose point p was tempered: read from the tempered p too, but never below the score
+   * of its rank, the top (or the bottom) of n + 1: a value beyond every one kept is no less extreme
+   * than the most extreme of them. (Without that floor, a sustained incident's values past the
+   * history's range, tempered once three of them had come, scored lower than a value just inside it:
+   * a fivefold latency incident 20 calls after the warm-up went unalerted for 10 calls in 93 of 200
+   * runs.) The top score is kept for the last length asked (fixed once the history is full).
+   */
+  private temperedScore(z: number, lnPoint: number): number {
+    let cap = -normalQuantileFast(Math.exp(this.options.direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
+    const n = this.history.length;
+    if (n !== this.topScoreOf) {
+      this.topScoreOf = n;
+      this.topScoreValue = rankTopScore(n);
     }
+    if (cap < this.topScoreValue) cap = this.topScoreValue;
+    return z > cap ? cap : z < -cap ? -cap : z;
   }
 
-  /** The first warm-up judged again once it is done (first-values.ts): its spikes out of the history. */
-  private endFirstWarmup(values: number[]): void {
-    this.firstValues = undefined;
-    const { top, bottom } = spikeBounds(values, this.judge);
-    if (top === Infinity && bottom === -Infinity) return;
-    const history = this.history;
-    history.clear();
-    for (const y of values) if (y < top && y > bottom) history.add(y);
+  /**
+   * ln p of a value off a history of one value, which has no scale to extrapolate with: after `run`
+   * values equal to that one (those kept, or the values since the last surprise if more), the first
+   * other one is as rare as 1 / (run + 1) says, no rarer.
+   */
+  private afterOneValue(lnPoint: number, run: number): number {
+    const floor = -Math.log(run + 1);
+    return lnPoint < floor ? floor : lnPoint;
   }
 
   /**
@@ -221,7 +230,6 @@ export abstract class NumericDetector extends StreamingDetector {
     this.correlation = 0;
     this.previousZ = 0;
     this.square = 1;
-    this.firstValues = [];
     this.clear();
   }
 

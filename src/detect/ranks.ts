@@ -32,8 +32,8 @@ import { densityAtRank, rankDensitiesOf, tiedScoreFactor } from './rank-scores.j
 import { firstAbove, firstNotBelow } from './sorted-search.js';
 
 /** Share of the history treated as its tail, and the fewest values in it. */
-export const TAIL_SHARE = 0.1;
-export const TAIL_MIN = 5;
+const TAIL_SHARE = 0.1;
+const TAIL_MIN = 5;
 
 /**
  * ln((m + 1) / (n + 1)) for m = 0..n, for a full history of n values: the log of every conservative

@@ -167,62 +167,39 @@ describe('false alarms on stable signals of any shape, at default settings', () 
   });
 });
 
-describe('a burst of stalled calls in the warm-up', () => {
+describe('an incident soon after the warm-up', () => {
   /**
-   * Latencies (s) as a call signal sees them: correlated (`phi`) around 40 ms, sd 5 ms, plus a few ms
-   * of scheduling noise; a burst of `burst` stalls of 250 to 600 ms somewhere in the warm-up's later
-   * two thirds; then 24 calls of 400 ms starting 10 calls after the warm-up. The calls from the
-   * incident's start to its first alert, or undefined.
+   * Latencies (ms) as the monitor feeds them (log scale, offset 1, up), the default warm-up (60): from
+   * call 80, 10 calls at `factor` times the median. Whether an alert came within them.
    */
-  function incident(seed: number, phi: number, burst: number, warmup: number): number | undefined {
+  function found(seed: number, factor: number, baseline: (u: () => number, g: () => number) => number): boolean {
     const u = uniform(seed);
-    const g = normal(seed + 7);
-    const detector = new CombinedDetector({ warmup, cooldown: 10, scale: 'log', direction: 'up' });
-    const at = Math.floor(warmup / 3) + Math.floor(u() * ((warmup * 2) / 3));
-    const from = warmup + 10;
-    let e = 0;
-    for (let i = 0; i < from + 24; i++) {
-      e = phi * e + 5 * Math.sqrt(1 - phi * phi) * g();
-      let ms = i >= from ? 400 : 40 + e;
-      if (i >= at && i < at + burst) ms = 250 + 350 * u();
-      ms += -2 * Math.log(1 - u());
-      if (detector.update(ms / 1000, i).anomaly && i >= from) return i - from;
+    const g = normal(seed + 40);
+    const detector = new CombinedDetector({ scale: 'log', logOffset: 1, direction: 'up' });
+    for (let i = 0; i < 90; i++) {
+      const ms = i >= 80 ? 18 * factor * (1 + 0.05 * u()) : baseline(u, g);
+      if (detector.update(ms, i).anomaly && i >= 80) return true;
     }
-    return undefined;
+    return false;
   }
 
-  it('does not hide a later tenfold incident at its level, on correlated latencies (was found later by the charts: at its first call in none of 100)', () => {
-    // The stalls judged again at the warm-up's end, as each later value is judged, and kept out of the
-    // history: the incident's first call is then beyond the history's range, a point alert. (With the
-    // charts' autocorrelation seeded from the warm-up and the stalls kept, it was found within 24 calls
-    // in only 49 and 58 of 100: bench/results/detect.md.)
-    for (const warmup of [30, 60]) {
-      const delays = Array.from({ length: 100 }, (_, s) => incident(700 + s, 0.7, 4, warmup));
-      const found = delays.filter((d) => d !== undefined) as number[];
-      expect(found.length, `warm-up ${warmup}`).toBeGreaterThanOrEqual(97);
-      expect(found.filter((d) => d === 0).length, `warm-up ${warmup}`).toBeGreaterThanOrEqual(90);
+  it('is found within its 10 calls, however far past the history it lies (lognormal latencies, ×5: was missed in 93 of 200)', () => {
+    // Past the history's range the point test's p is tempered by the signal's few surprises so far;
+    // once three of the incident's own values had come, its z fell below a value just inside the range.
+    const lognormal = (_u: () => number, g: () => number) => 18 * Math.exp(0.3 * g());
+    for (const factor of [3, 5, 16]) {
+      let hits = 0;
+      for (let s = 0; s < 100; s++) if (found(50 + s, factor, lognormal)) hits++;
+      expect(hits, `×${factor}`).toBeGreaterThanOrEqual(97);
     }
   });
 
-  it('stays in the history when it recurs: a level reached in three separate episodes is the signal\'s own, not a spike', () => {
-    // Stalls of 300 ms at three separate places in the warm-up (60), then one more: within the range
-    // the warm-up saw, so not a point alert; the same warm-up with one stall drops it, and the next is one.
-    const run = (stalls: number[]) => {
-      const u = uniform(41);
-      const detector = new CombinedDetector({ scale: 'log', direction: 'up' });
-      for (let i = 0; i < 80; i++) detector.update((stalls.includes(i) ? 300 : 35 + 10 * u()) / 1000, i);
-      return detector.update(0.3, 80).anomaly;
-    };
-    expect(run([25, 40, 55])).toBe(false);
-    expect(run([40])).toBe(true);
-  });
-
-  it('recurring stalls on correlated latencies: a tenfold incident among them is still found within 24 calls (the charts seeded from the warm-up found it in 45 to 70 of 100)', () => {
-    // Stalls at 5 random places of the warm-up's later two thirds are the signal's own level and stay
-    // in the history, so the incident is left to the charts: they must not be slowed by a correlation
-    // the warm-up's few dozen values cannot vouch for.
+  it('stalls that recur in the warm-up of correlated latencies do not hide a tenfold incident at their level (the charts seeded with the warm-up\'s autocorrelation found it in 45 of 100)', () => {
+    // Stalls at 5 random places of the warm-up's later two thirds are within the history's range, so the
+    // incident is left to the charts: they must not be slowed by a correlation the warm-up's few dozen
+    // values cannot vouch for (bench/results/detect.md, "a correlated signal's start-up, again").
     for (const warmup of [30, 60]) {
-      let found = 0;
+      let hits = 0;
       for (let s = 0; s < 100; s++) {
         const u = uniform(700 + s);
         const g = normal(707 + s);
@@ -234,12 +211,12 @@ describe('a burst of stalled calls in the warm-up', () => {
           e = 0.7 * e + 5 * Math.sqrt(1 - 0.49) * g();
           const ms = (i >= from ? 400 : stalls.has(i) ? 250 + 350 * u() : 40 + e) - 2 * Math.log(1 - u());
           if (detector.update(ms / 1000, i).anomaly && i >= from) {
-            found++;
+            hits++;
             break;
           }
         }
       }
-      expect(found, `warm-up ${warmup}`).toBeGreaterThanOrEqual(95);
+      expect(hits, `warm-up ${warmup}`).toBeGreaterThanOrEqual(95);
     }
   });
 });
