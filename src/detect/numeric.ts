@@ -86,9 +86,6 @@ export abstract class NumericDetector extends StreamingDetector {
   private previousZ = 0;
   /** The clipped scores' mean square (about 1): the correlation is their product's mean over it. */
   private square = 1;
-  /** `rankTopScore` of `topScoreOf` values (see `topScore`). */
-  private topScoreOf = -1;
-  private topScoreValue = 0;
   /** The warm-up: values learnt toward it, how many it takes (`warmup`, or fewer when learning again after an alert), done. */
   private learnt = 0;
   private learnTarget: number;
@@ -186,16 +183,12 @@ export abstract class NumericDetector extends StreamingDetector {
    * than the most extreme of them. (Without that floor, a sustained incident's values past the
    * history's range, tempered once three of them had come, scored lower than a value just inside it:
    * a fivefold latency incident 20 calls after the warm-up went unalerted for 10 calls in 93 of 200
-   * runs.) The top score is kept for the last length asked (fixed once the history is full).
+   * runs.)
    */
   private temperedScore(z: number, lnPoint: number): number {
     let cap = -normalQuantileFast(Math.exp(this.options.direction === 'both' ? lnPoint - Math.LN2 : lnPoint));
-    const n = this.history.length;
-    if (n !== this.topScoreOf) {
-      this.topScoreOf = n;
-      this.topScoreValue = rankTopScore(n);
-    }
-    if (cap < this.topScoreValue) cap = this.topScoreValue;
+    const top = rankTopScore(this.history.length);
+    if (cap < top) cap = top;
     return z > cap ? cap : z < -cap ? -cap : z;
   }
 
